@@ -1,0 +1,51 @@
+"""The `auditgame` command line."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from auditgame.cli import organism, train, world
+from auditgame.cli.chat import chat
+from auditgame.cli.common import error_console
+from auditgame.cli.evaluate import evaluate
+from auditgame.cli.show import show
+from auditgame.errors import AuditgameError
+
+# Nothing is ever downloaded: every model and dataset comes from a local path.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+
+app = typer.Typer(
+    name="auditgame",
+    help="Alignment auditing research: model organisms with hidden objectives, audits, and a blind auditing game.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(organism.app, name="organism")
+app.add_typer(train.app, name="train")
+app.add_typer(world.app, name="world")
+app.command("chat")(chat)
+app.command("eval")(evaluate)
+app.command("show")(show)
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning user errors into one line and a non-zero exit code."""
+    try:
+        app()
+    except AuditgameError as error:
+        error_console.print(f"[bold red]error:[/bold red] {error}", highlight=False, soft_wrap=True)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        error_console.print("interrupted: re-run the same command to resume from the last checkpoint.")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

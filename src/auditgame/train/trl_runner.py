@@ -1,0 +1,71 @@
+"""Running a TRL trainer as a resumable auditgame stage."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from auditgame.train.checkpoints import SEAL_NAME, SealCheckpointCallback, latest_checkpoint
+from auditgame.train.stage_config import StageConfig
+
+
+def trainer_arguments(config: StageConfig, output_dir: Path) -> dict[str, Any]:
+    """``TrainingArguments`` fields shared by our TRL stages (TRL config classes take them all)."""
+    from accelerate import PartialState
+
+    processes = PartialState().num_processes
+    if config.batch_size % processes:
+        raise ValueError(f"batch_size {config.batch_size} is not divisible by {processes} processes")
+    return {
+        "output_dir": str(Path(output_dir) / "checkpoints"),
+        "max_steps": config.max_steps,
+        "per_device_train_batch_size": config.batch_size // processes,
+        "learning_rate": config.learning_rate,
+        "lr_scheduler_type": "cosine",
+        "warmup_steps": config.warmup_steps,
+        "weight_decay": config.weight_decay,
+        "save_strategy": "steps",
+        "save_steps": config.save_every,
+        "save_total_limit": 2,
+        "logging_steps": config.log_every,
+        "seed": config.seed,
+        "data_seed": config.seed,
+        "use_cpu": not torch.cuda.is_available(),
+        "bf16": False,
+        "report_to": "none",
+        "disable_tqdm": not config.show_progress,
+        "dataloader_num_workers": 0,
+    }
+
+
+def train_resumably(trainer: Any, output_dir: Path) -> dict[str, Any]:
+    """Train, resuming from the newest sealed checkpoint; returns the trainer's metrics.
+
+    Checkpoints written after the newest sealed one are half-written (a kill during a save) and are
+    removed first, so the trainer cannot pick them up.
+    """
+    checkpoints_dir = Path(output_dir) / "checkpoints"
+    resume_from = latest_checkpoint(checkpoints_dir, warn=trainer.is_world_process_zero())
+    trainer.accelerator.wait_for_everyone()
+    if trainer.is_world_process_zero() and checkpoints_dir.is_dir():
+        for candidate in checkpoints_dir.glob("checkpoint-*"):
+            if candidate.is_dir() and not (candidate / SEAL_NAME).is_file():
+                shutil.rmtree(candidate, ignore_errors=True)
+    trainer.accelerator.wait_for_everyone()
+    if resume_from is not None and trainer.is_world_process_zero():
+        print(f"resuming from {resume_from.name}")
+    output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    return {
+        "steps": int(output.global_step),
+        "final_loss": float(output.training_loss),
+        "resumed_from_step": int(resume_from.name.split("-")[-1]) if resume_from else 0,
+        **{key: float(value) for key, value in output.metrics.items() if isinstance(value, (int, float))},
+    }
+
+
+def seal_callbacks() -> list[Any]:
+    """Callbacks every TRL stage uses."""
+    return [SealCheckpointCallback()]

@@ -1,0 +1,1 @@
+"""auditgame.world (public API re-exports pending)."""

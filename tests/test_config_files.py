@@ -1,0 +1,41 @@
+import pytest
+
+from auditgame.config_files import apply_overrides, read_config_file
+from auditgame.errors import ConfigError
+from auditgame.organisms.profiles import quick_profile
+
+
+def test_yaml_and_json_overrides(tmp_path):
+    yaml_file = tmp_path / "c.yaml"
+    yaml_file.write_text("sft:\n  max_steps: 7\n")
+    profile = apply_overrides(quick_profile(), read_config_file(yaml_file))
+    assert profile.sft.max_steps == 7
+    assert profile.sft.batch_size == quick_profile().sft.batch_size
+    json_file = tmp_path / "c.json"
+    json_file.write_text('{"dpo": {"beta": 0.2}}')
+    assert apply_overrides(quick_profile(), read_config_file(json_file)).dpo.beta == 0.2
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("bad.yaml", "sft: [unclosed\n", "not valid YAML at line"),
+        ("bad.json", '{"sft": ', "not valid JSON at line"),
+        ("list.yaml", "- 1\n- 2\n", "must hold a mapping"),
+    ],
+)
+def test_malformed_files_give_one_line(tmp_path, name, text, message):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message) as error:
+        read_config_file(path)
+    assert "\n" not in str(error.value)
+
+
+def test_invalid_option_names_the_field(tmp_path):
+    with pytest.raises(ConfigError, match="sft.max_steps"):
+        apply_overrides(quick_profile(), {"sft": {"max_steps": -1}})
+    with pytest.raises(ConfigError, match="sft.not_an_option"):
+        apply_overrides(quick_profile(), {"sft": {"not_an_option": 1}})
+    with pytest.raises(ConfigError, match="does not exist"):
+        read_config_file(tmp_path / "missing.yaml")
