@@ -1,0 +1,124 @@
+"""Load, adapt and save Hugging Face causal LMs from local paths (never the hub)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+
+from auditgame.errors import ModelPathError
+
+_WEIGHT_FILES = (
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+    "pytorch_model.bin.index.json",
+)
+
+
+def _check_model_dir(path: str | Path, *, need_weights: bool) -> Path:
+    """Return ``path`` if it holds a saved Hugging Face model, else raise :class:`ModelPathError`."""
+    directory = Path(path)
+    fix = "pass a directory saved with save_pretrained (config.json + weights), e.g. a built stage such as runs/rm1"
+    if not directory.exists():
+        raise ModelPathError(f"no model at {directory}: the path does not exist", fix)
+    if not directory.is_dir():
+        raise ModelPathError(f"no model at {directory}: it is a file, not a model directory", fix)
+    if (directory / "final" / "config.json").is_file() and not (directory / "config.json").is_file():
+        directory = directory / "final"
+    config = directory / "config.json"
+    if not config.is_file():
+        raise ModelPathError(f"no model at {directory}: config.json is missing", fix)
+    try:
+        json.loads(config.read_text())
+    except (OSError, ValueError) as error:
+        raise ModelPathError(
+            f"corrupt model config {config}: {error}", "rebuild or re-save the model"
+        ) from None
+    if need_weights and not any((directory / name).is_file() for name in _WEIGHT_FILES):
+        raise ModelPathError(f"no model weights in {directory}", fix)
+    return directory
+
+
+def load_tokenizer(path: str | Path) -> PreTrainedTokenizerBase:
+    """Load the tokenizer saved at ``path`` (local files only).
+
+    Raises:
+        ModelPathError: if ``path`` holds no tokenizer.
+    """
+    directory = Path(path)
+    if not directory.is_dir():
+        raise ModelPathError(
+            f"no tokenizer at {directory}: the path is not a directory", "pass a saved model directory"
+        )
+    try:
+        return AutoTokenizer.from_pretrained(directory, local_files_only=True)
+    except (OSError, ValueError, TypeError) as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ModelPathError(
+            f"no usable tokenizer at {directory}: {message}", "pass a saved model directory"
+        ) from None
+
+
+def load_model(path: str | Path, *, dtype: torch.dtype = torch.float32) -> PreTrainedModel:
+    """Load the causal LM saved at ``path`` (local files only, ``dtype`` float32 by default).
+
+    Raises:
+        ModelPathError: for a missing path, a directory without a model, or unreadable weights.
+    """
+    directory = _check_model_dir(path, need_weights=True)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(directory, local_files_only=True, dtype=dtype)
+    except (OSError, ValueError, RuntimeError, KeyError) as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ModelPathError(
+            f"cannot load the model at {directory}: {message}", "rebuild or re-save the model"
+        ) from None
+    model.config.use_cache = True
+    return model
+
+
+def lora_target_modules(model: torch.nn.Module) -> list[str]:
+    """Names (last path component) of the linear layers LoRA should adapt: every Linear or GPT-2 Conv1D but the head."""
+    from transformers.pytorch_utils import Conv1D
+
+    names: set[str] = set()
+    output = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    for name, module in model.named_modules():
+        if module is output or name.split(".")[-1] in ("lm_head", "score"):
+            continue
+        if isinstance(module, torch.nn.Linear | Conv1D):
+            names.add(name.split(".")[-1])
+    return sorted(names)
+
+
+def apply_lora(
+    model: PreTrainedModel, rank: int, *, alpha: int | None = None, dropout: float = 0.0
+) -> PreTrainedModel:
+    """Wrap ``model`` with LoRA adapters of ``rank`` on every linear layer (PEFT); alpha defaults to 2 * rank."""
+    from peft import LoraConfig, get_peft_model
+
+    targets = lora_target_modules(model)
+    fan_in_fan_out = any(type(module).__name__ == "Conv1D" for module in model.modules())
+    config = LoraConfig(
+        r=rank,
+        lora_alpha=alpha or 2 * rank,
+        lora_dropout=dropout,
+        target_modules=targets,
+        fan_in_fan_out=fan_in_fan_out,
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, config)
+
+
+def save_model(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, output_dir: str | Path) -> None:
+    """Save ``model`` (LoRA adapters merged in) and ``tokenizer`` to ``output_dir`` as a plain HF model."""
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    model = getattr(model, "module", model)  # unwrap DDP
+    if hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()
+    model.save_pretrained(output_dir, safe_serialization=True)
+    tokenizer.save_pretrained(output_dir)
