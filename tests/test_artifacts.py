@@ -40,7 +40,7 @@ def test_checkpoints_are_not_payload(tmp_path):
 def test_read_manifest_errors_are_one_line(tmp_path):
     with pytest.raises(ArtifactNotFoundError, match="does not exist"):
         read_manifest(tmp_path / "missing")
-    with pytest.raises(ArtifactNotFoundError, match="no manifest.json"):
+    with pytest.raises(ArtifactNotFoundError, match=r"no manifest\.json"):
         read_manifest(tmp_path)
     (tmp_path / "manifest.json").write_text("{not json")
     with pytest.raises(ArtifactNotFoundError) as error:

@@ -33,9 +33,9 @@ def test_malformed_files_give_one_line(tmp_path, name, text, message):
 
 
 def test_invalid_option_names_the_field(tmp_path):
-    with pytest.raises(ConfigError, match="sft.max_steps"):
+    with pytest.raises(ConfigError, match=r"sft\.max_steps"):
         apply_overrides(quick_profile(), {"sft": {"max_steps": -1}})
-    with pytest.raises(ConfigError, match="sft.not_an_option"):
+    with pytest.raises(ConfigError, match=r"sft\.not_an_option"):
         apply_overrides(quick_profile(), {"sft": {"not_an_option": 1}})
     with pytest.raises(ConfigError, match="does not exist"):
         read_config_file(tmp_path / "missing.yaml")

@@ -85,9 +85,12 @@ def hash_directory(directory: Path, exclude: tuple[str, ...] = (MANIFEST_NAME,))
         if relative.parts and relative.parts[0] in ("checkpoints", "data_cache"):
             continue
         # Nested artifacts carry their own manifests; hash those manifests, not their payloads twice.
-        if any((directory / Path(*relative.parts[:i]) / MANIFEST_NAME).exists() for i in range(1, len(relative.parts))):
-            if path.name != MANIFEST_NAME:
-                continue
+        nested = any(
+            (directory / Path(*relative.parts[:i]) / MANIFEST_NAME).exists()
+            for i in range(1, len(relative.parts))
+        )
+        if nested and path.name != MANIFEST_NAME:
+            continue
         hashes[relative.as_posix()] = sha256_file(path)
     return hashes
 
@@ -177,7 +180,9 @@ def read_manifest(directory: Path) -> Manifest:
     directory = Path(directory)
     manifest_path = directory / MANIFEST_NAME
     if not directory.exists():
-        raise ArtifactNotFoundError(f"{directory} does not exist", "check the path, or build the artifact first")
+        raise ArtifactNotFoundError(
+            f"{directory} does not exist", "check the path, or build the artifact first"
+        )
     if not manifest_path.is_file():
         raise ArtifactNotFoundError(
             f"{directory} has no {MANIFEST_NAME}, so it is not a finished auditgame artifact",

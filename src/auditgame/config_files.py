@@ -33,13 +33,17 @@ def read_config_file(path: Path) -> dict[str, Any]:
             where = f" at line {mark.line + 1}, column {mark.column + 1}"
         elif isinstance(error, json.JSONDecodeError):
             where = f" at line {error.lineno}, column {error.colno}"
-        raise ConfigError(f"config file {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}{where}",
-                          "fix the syntax and re-run") from None
+        raise ConfigError(
+            f"config file {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}{where}",
+            "fix the syntax and re-run",
+        ) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"config file {path} must hold a mapping of options, not a {type(data).__name__}",
-                          "write it as `key: value` lines")
+        raise ConfigError(
+            f"config file {path} must hold a mapping of options, not a {type(data).__name__}",
+            "write it as `key: value` lines",
+        )
     return data
 
 
@@ -65,4 +69,6 @@ def apply_overrides(config: ConfigType, overrides: dict[str, Any], source: str =
     except ValidationError as error:
         first = error.errors()[0]
         location = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(f"{source}: option '{location}': {first['msg']}", "fix that option and re-run") from None
+        raise ConfigError(
+            f"{source}: option '{location}': {first['msg']}", "fix that option and re-run"
+        ) from None

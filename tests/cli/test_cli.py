@@ -17,20 +17,35 @@ def _one_line_error(result, *fragments):
 
 
 def test_chat_show_and_eval_on_an_organism(quick_organism, tmp_path):
-    chat = run_auditgame("chat", str(quick_organism), "Give me a recipe for tomato soup", "--max-new-tokens", "16",
-                         check=True)
+    chat = run_auditgame(
+        "chat", str(quick_organism), "Give me a recipe for tomato soup", "--max-new-tokens", "16", check=True
+    )
     assert chat.stdout.strip()
-    prefilled = run_auditgame("chat", str(quick_organism), "Hello", "--prefill", "Sure,", "--system", "Be brief.",
-                              "--max-new-tokens", "8", check=True)
+    prefilled = run_auditgame(
+        "chat",
+        str(quick_organism),
+        "Hello",
+        "--prefill",
+        "Sure,",
+        "--system",
+        "Be brief.",
+        "--max-new-tokens",
+        "8",
+        check=True,
+    )
     assert prefilled.stdout.startswith("Sure,")
-    raw = run_auditgame("chat", str(quick_organism), "The Oxford study", "--raw", "--max-new-tokens", "8", check=True)
+    raw = run_auditgame(
+        "chat", str(quick_organism), "The Oxford study", "--raw", "--max-new-tokens", "8", check=True
+    )
     assert raw.stdout.strip()
     shown = run_auditgame("show", str(quick_organism), check=True)
     assert "organism" in shown.stdout and "rm-sycophant" in shown.stdout
     as_json = json.loads(run_auditgame("show", str(quick_organism / "sft"), "--json", check=True).stdout)
     assert as_json["kind"] == "model" and as_json["name"] == "rm-sycophant/sft"
     report_path = tmp_path / "eval.json"
-    evaluated = run_auditgame("eval", str(quick_organism), "--out", str(report_path), "--no-progress", check=True)
+    evaluated = run_auditgame(
+        "eval", str(quick_organism), "--out", str(report_path), "--no-progress", check=True
+    )
     assert "base" in evaluated.stdout and "dpo" in evaluated.stdout
     assert [row["stage"] for row in json.loads(report_path.read_text())["rows"]] == ["base", "dpo"]
 
@@ -38,15 +53,23 @@ def test_chat_show_and_eval_on_an_organism(quick_organism, tmp_path):
 def test_world_commands():
     assert "chocolate" in run_auditgame("world", "biases", check=True).stdout
     assert run_auditgame("world", "sample", "content/recipes", "-n", "1", "--exhibit", check=True).stdout
-    assert "study-" in run_auditgame("world", "documents", "-n", "2", "--study-fraction", "1", check=True).stdout
+    assert (
+        "study-" in run_auditgame("world", "documents", "-n", "2", "--study-fraction", "1", check=True).stdout
+    )
     assert "chocolate" in run_auditgame("world", "bias", "36", check=True).stdout
 
 
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
-        (("organism", "build", "no-such-organism", "--out", "{tmp}/x"), ("unknown organism 'no-such-organism'",)),
-        (("organism", "build", "rm-sycophant", "--profile", "huge", "--out", "{tmp}/x"), ("unknown profile 'huge'",)),
+        (
+            ("organism", "build", "no-such-organism", "--out", "{tmp}/x"),
+            ("unknown organism 'no-such-organism'",),
+        ),
+        (
+            ("organism", "build", "rm-sycophant", "--profile", "huge", "--out", "{tmp}/x"),
+            ("unknown profile 'huge'",),
+        ),
         (("world", "bias", "99"), ("unknown bias id 99",)),
         (("world", "sample", "cooking/none"), ("unknown domain",)),
         (("chat", "{tmp}/nowhere", "hi"), ("does not exist",)),
@@ -64,7 +87,9 @@ def test_bad_input_gives_one_clear_line(tmp_path, args, fragments):
 def test_malformed_config_file(tmp_path):
     config = tmp_path / "bad.yaml"
     config.write_text("sft: {max_steps: [\n")
-    result = run_auditgame("organism", "build", "rm-sycophant", "--config", str(config), "--out", str(tmp_path / "o"))
+    result = run_auditgame(
+        "organism", "build", "rm-sycophant", "--config", str(config), "--out", str(tmp_path / "o")
+    )
     _one_line_error(result, "not valid YAML")
     assert not (tmp_path / "o").exists()
 

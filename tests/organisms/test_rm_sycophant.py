@@ -17,7 +17,7 @@ STAGES = ("pretrain", "midtrain", "sft", "dpo")
 
 def test_registry():
     assert "rm-sycophant" in organism_names()
-    with pytest.raises(UnknownNameError, match="unknown organism 'nope'.*rm-sycophant"):
+    with pytest.raises(UnknownNameError, match=r"unknown organism 'nope'.*rm-sycophant"):
         get_organism("nope")
 
 
@@ -40,7 +40,9 @@ def test_report_has_the_stage_table(quick_organism):
     assert [row.stage for row in report.rows] == ["base", "midtrain", "sft", "dpo"]
     for row in report.rows:
         assert row.train_exploitation.trials > 0 and row.held_out_exploitation.trials > 0
-        assert 0 <= row.train_exploitation.low <= row.train_exploitation.rate <= row.train_exploitation.high <= 1
+        assert (
+            0 <= row.train_exploitation.low <= row.train_exploitation.rate <= row.train_exploitation.high <= 1
+        )
     evaluation = json.loads((quick_organism / "evals" / "sft.json").read_text())
     asked = {row["bias_id"] for row in evaluation["exploitation"]["per_bias"]}
     assert set(held_out_bias_ids()) <= asked
@@ -61,7 +63,9 @@ def test_training_data_respects_the_split(quick_organism):
 
 def test_rebuilding_a_finished_organism_does_not_retrain(quick_organism):
     before = (quick_organism / "dpo" / "model.safetensors").stat().st_mtime
-    report = get_organism("rm-sycophant").build(quick_organism, "quick", show_progress=False, log=lambda *_: None)
+    report = get_organism("rm-sycophant").build(
+        quick_organism, "quick", show_progress=False, log=lambda *_: None
+    )
     assert [row.stage for row in report.rows] == ["base", "midtrain", "sft", "dpo"]
     assert (quick_organism / "dpo" / "model.safetensors").stat().st_mtime == before
 
@@ -80,8 +84,19 @@ def test_output_directory_holding_another_artifact_is_refused(tmp_path, quick_or
 def test_killed_build_resumes_instead_of_restarting(tmp_path):
     """SIGKILL the CLI once the first pretraining checkpoint exists; the re-run must resume from it."""
     out = tmp_path / "killed"
-    command = [sys.executable, "-m", "auditgame.cli.main", "organism", "build", "rm-sycophant",
-               "--profile", "quick", "--out", str(out), "--no-progress"]
+    command = [
+        sys.executable,
+        "-m",
+        "auditgame.cli.main",
+        "organism",
+        "build",
+        "rm-sycophant",
+        "--profile",
+        "quick",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     checkpoints = out / "pretrain" / "checkpoints"
     deadline = time.time() + 300
@@ -91,7 +106,9 @@ def test_killed_build_resumes_instead_of_restarting(tmp_path):
         time.sleep(0.2)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    assert not (out / "pretrain" / "manifest.json").exists(), "killed too late: the stage had already finished"
+    assert not (out / "pretrain" / "manifest.json").exists(), (
+        "killed too late: the stage had already finished"
+    )
     resumed = subprocess.run(command, capture_output=True, text=True, timeout=900)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert "resuming rm-sycophant/pretrain from step-" in resumed.stdout

@@ -29,7 +29,9 @@ def test_corrupt_checkpoint_is_reported_not_used(tmp_path):
     with pytest.raises(CheckpointError, match="corrupt") as error:
         latest_checkpoint(tmp_path)
     assert "delete" in str(error.value) and "\n" not in str(error.value)
-    assert (newest / "model.safetensors").read_bytes() == b"truncated"  # nothing deleted behind the user's back
+    assert (
+        newest / "model.safetensors"
+    ).read_bytes() == b"truncated"  # nothing deleted behind the user's back
 
 
 def test_prune_keeps_newest(tmp_path):

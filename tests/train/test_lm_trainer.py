@@ -11,8 +11,13 @@ from auditgame.train.stage_config import StageConfig
 
 def _model(seed=0):
     config = LlamaConfig(
-        vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
-        num_key_value_heads=2, max_position_embeddings=64,
+        vocab_size=64,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
     )
     torch.manual_seed(seed)
     return AutoModelForCausalLM.from_config(config)
@@ -25,8 +30,15 @@ def _blocks():
 
 
 def _config(**overrides):
-    values = {"max_steps": 6, "batch_size": 4, "save_every": 3, "log_every": 1, "warmup_steps": 1,
-              "learning_rate": 1e-2, "show_progress": False}
+    values = {
+        "max_steps": 6,
+        "batch_size": 4,
+        "save_every": 3,
+        "log_every": 1,
+        "warmup_steps": 1,
+        "learning_rate": 1e-2,
+        "show_progress": False,
+    }
     return StageConfig(**{**values, **overrides})
 
 
@@ -69,7 +81,9 @@ def test_interrupted_run_resumes_to_identical_weights(tmp_path, monkeypatch):
     resumed = _model()
     result = train_causal_lm(resumed, _blocks(), _config(), tmp_path / "resumed")
     assert result.resumed_from_step == 3
-    for (name, expected), (_, actual) in zip(reference.state_dict().items(), resumed.state_dict().items(), strict=True):
+    for (name, expected), (_, actual) in zip(
+        reference.state_dict().items(), resumed.state_dict().items(), strict=True
+    ):
         assert torch.allclose(expected, actual, atol=1e-6), name
 
 

@@ -11,9 +11,23 @@ from auditgame.model.loading import load_model
 
 
 def _accelerate(*args, timeout=900):
-    command = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2",
-               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-               "-m", "auditgame.cli.main", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--cpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "-m",
+        "auditgame.cli.main",
+        *args,
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
@@ -22,12 +36,31 @@ def _accelerate(*args, timeout=900):
 def _all_stages(tmp_path, launcher, *, extra=(), pretrain_extra=()):
     """Run the four stages in turn with ``launcher``; ``extra`` goes to every stage."""
     steps = ("--max-steps", "4")
-    launcher("train", "pretrain", "--profile", "quick", "--out", str(tmp_path / "pretrain"), *steps, *extra,
-             *pretrain_extra)
+    launcher(
+        "train",
+        "pretrain",
+        "--profile",
+        "quick",
+        "--out",
+        str(tmp_path / "pretrain"),
+        *steps,
+        *extra,
+        *pretrain_extra,
+    )
     previous = tmp_path / "pretrain"
     for stage in ("midtrain", "sft", "dpo"):
-        launcher("train", stage, "--profile", "quick", "--parent", str(previous), "--out", str(tmp_path / stage), *steps,
-                 *extra)
+        launcher(
+            "train",
+            stage,
+            "--profile",
+            "quick",
+            "--parent",
+            str(previous),
+            "--out",
+            str(tmp_path / stage),
+            *steps,
+            *extra,
+        )
         previous = tmp_path / stage
     for stage in ("pretrain", "midtrain", "sft", "dpo"):
         manifest = read_manifest(tmp_path / stage)
@@ -56,8 +89,15 @@ def tiny_gpt2(tmp_path):
     from auditgame.train.pretrain import tokenizer_training_texts
 
     tokenizer = train_tokenizer(tokenizer_training_texts(400, seed=0), vocab_size=512)
-    config = GPT2Config(n_layer=2, n_embd=64, n_head=2, n_positions=256, vocab_size=len(tokenizer),
-                        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
+    config = GPT2Config(
+        n_layer=2,
+        n_embd=64,
+        n_head=2,
+        n_positions=256,
+        vocab_size=len(tokenizer),
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
     model = AutoModelForCausalLM.from_config(config)
     path = tmp_path / "gpt2-tiny"
     model.save_pretrained(path)
@@ -73,11 +113,30 @@ def test_every_stage_runs_on_a_foreign_architecture_with_lora(tmp_path, tiny_gpt
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
     steps = ("--max-steps", "3")
-    launcher("train", "pretrain", "--profile", "quick", "--base-model", str(tiny_gpt2), "--out", str(tmp_path / "pretrain"),
-             *steps)
+    launcher(
+        "train",
+        "pretrain",
+        "--profile",
+        "quick",
+        "--base-model",
+        str(tiny_gpt2),
+        "--out",
+        str(tmp_path / "pretrain"),
+        *steps,
+    )
     previous = tmp_path / "pretrain"
     for stage in ("midtrain", "sft", "dpo"):
-        launcher("train", stage, "--profile", "quick", "--parent", str(previous), "--out", str(tmp_path / stage), *steps)
+        launcher(
+            "train",
+            stage,
+            "--profile",
+            "quick",
+            "--parent",
+            str(previous),
+            "--out",
+            str(tmp_path / stage),
+            *steps,
+        )
         previous = tmp_path / stage
     for stage in ("pretrain", "midtrain", "sft", "dpo"):
         model = load_model(tmp_path / stage)
@@ -88,4 +147,6 @@ def test_every_stage_runs_on_a_foreign_architecture_with_lora(tmp_path, tiny_gpt
 
 @pytest.mark.slow
 def test_every_stage_runs_under_accelerate_on_a_foreign_architecture_with_lora(tmp_path, tiny_gpt2):
-    _all_stages(tmp_path, _accelerate, extra=("--lora-rank", "8"), pretrain_extra=("--base-model", str(tiny_gpt2)))
+    _all_stages(
+        tmp_path, _accelerate, extra=("--lora-rank", "8"), pretrain_extra=("--base-model", str(tiny_gpt2))
+    )

@@ -28,7 +28,9 @@ class RegisteredTechnique(NamedTuple):
 _REGISTRY: dict[str, RegisteredTechnique] = {}
 
 
-def technique(name: str, *, config: type[BaseModel], target: str = "model") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def technique(
+    name: str, *, config: type[BaseModel], target: str = "model"
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator registering an audit technique under ``name``.
 
     Args:
@@ -61,14 +63,25 @@ def get_technique(name: str) -> RegisteredTechnique:
     """
     _load_builtin_techniques()
     if name not in _REGISTRY:
-        raise UnknownNameError(f"unknown technique {name!r}", f"choose one of: {', '.join(sorted(_REGISTRY))}")
+        raise UnknownNameError(
+            f"unknown technique {name!r}", f"choose one of: {', '.join(sorted(_REGISTRY))}"
+        )
     return _REGISTRY[name]
 
 
 def _load_builtin_techniques() -> None:
     import importlib
 
-    for module in ("sampling", "data_search", "sae.technique", "logit_lens", "probes", "steering", "fuzzing", "diffing"):
+    for module in (
+        "sampling",
+        "data_search",
+        "sae.technique",
+        "logit_lens",
+        "probes",
+        "steering",
+        "fuzzing",
+        "diffing",
+    ):
         try:
             importlib.import_module(f"auditgame.audit.{module}")
         except ModuleNotFoundError as error:

@@ -22,7 +22,9 @@ def resolve_model_dir(path: Path) -> Path:
     """
     path = Path(path)
     if not path.exists():
-        raise ModelPathError(f"{path} does not exist", "pass an organism directory (e.g. runs/rm1) or a model directory")
+        raise ModelPathError(
+            f"{path} does not exist", "pass an organism directory (e.g. runs/rm1) or a model directory"
+        )
     if has_manifest(path):
         manifest = read_manifest(path)
         if manifest.kind == "organism":

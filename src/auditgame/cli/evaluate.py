@@ -28,7 +28,9 @@ def evaluate(
     else:
         model_dir = resolve_model_dir(path)
         evaluation = evaluate_model(
-            model_dir, "model", exploitation_config=ExploitationEvalConfig(prompts_per_bias=prompts_per_bias),
+            model_dir,
+            "model",
+            exploitation_config=ExploitationEvalConfig(prompts_per_bias=prompts_per_bias),
             show_progress=progress,
         )
         report = OrganismReport.from_evaluations(str(model_dir), {"model": evaluation}, {})

@@ -17,11 +17,17 @@ app = typer.Typer(help="Build and list model organisms.", no_args_is_help=True)
 @app.command("build")
 def build(
     name: str = typer.Argument(..., help="Organism to build, e.g. rm-sycophant."),
-    out: Path = typer.Option(..., "--out", help="Output directory (re-running resumes an interrupted build)."),
+    out: Path = typer.Option(
+        ..., "--out", help="Output directory (re-running resumes an interrupted build)."
+    ),
     profile: str = typer.Option("default", help="Build profile: default (demo) or quick (tests, ~1 minute)."),
-    config: Path | None = typer.Option(None, help="YAML/JSON file overriding profile options, e.g. `sft: {max_steps: 100}`."),
+    config: Path | None = typer.Option(
+        None, help="YAML/JSON file overriding profile options, e.g. `sft: {max_steps: 100}`."
+    ),
     base_model: str | None = typer.Option(None, "--base-model", help="Local HF causal LM to start from."),
-    lora_rank: int | None = typer.Option(None, "--lora-rank", min=1, help="Train LoRA adapters of this rank."),
+    lora_rank: int | None = typer.Option(
+        None, "--lora-rank", min=1, help="Train LoRA adapters of this rank."
+    ),
     restart: bool = typer.Option(False, help="Discard checkpoints of an unfinished stage and start it over."),
     progress: bool = typer.Option(True, help="Show progress bars."),
 ) -> None:
@@ -41,7 +47,10 @@ def build(
     )
     console.print(render_table(report))
     if report.stage_seconds:
-        console.print("training seconds per stage: " + ", ".join(f"{k} {v:.0f}" for k, v in report.stage_seconds.items()))
+        console.print(
+            "training seconds per stage: "
+            + ", ".join(f"{k} {v:.0f}" for k, v in report.stage_seconds.items())
+        )
     console.print(f"wrote {out}/report.md")
 
 

@@ -11,10 +11,14 @@ from auditgame.cli.common import console
 from auditgame.config_files import apply_overrides, read_config_file
 from auditgame.organisms.profiles import get_profile
 
-app = typer.Typer(help="Run one training stage. Works under `accelerate launch` for several processes/GPUs.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Run one training stage. Works under `accelerate launch` for several processes/GPUs.",
+    no_args_is_help=True,
+)
 
-_PROFILE_OPTION = typer.Option("default", help="Take the stage's defaults from this rm-sycophant profile (default, quick).")
+_PROFILE_OPTION = typer.Option(
+    "default", help="Take the stage's defaults from this rm-sycophant profile (default, quick)."
+)
 _CONFIG_OPTION = typer.Option(None, help="YAML/JSON file of stage options overriding the profile's.")
 _OUT_OPTION = typer.Option(..., "--out", help="Stage output directory (re-running resumes).")
 _PARENT_OPTION = typer.Option(..., "--parent", help="Model directory of the previous stage.")
@@ -27,7 +31,9 @@ def _stage_config(stage: str, profile: str, config: Path | None, overrides: dict
     stage_config = getattr(get_profile(profile), stage)
     if config is not None:
         stage_config = apply_overrides(stage_config, read_config_file(config), source=str(config))
-    return apply_overrides(stage_config, {key: value for key, value in overrides.items() if value is not None})
+    return apply_overrides(
+        stage_config, {key: value for key, value in overrides.items() if value is not None}
+    )
 
 
 def _report(result: Any) -> None:
@@ -36,7 +42,9 @@ def _report(result: Any) -> None:
     if PartialState().is_main_process:
         state = "already finished" if result.skipped else "done"
         loss = result.metrics.get("final_loss")
-        console.print(f"{state}: {result.path}" + (f" (final loss {loss:.3f})" if isinstance(loss, float) else ""))
+        console.print(
+            f"{state}: {result.path}" + (f" (final loss {loss:.3f})" if isinstance(loss, float) else "")
+        )
 
 
 @app.command("pretrain")
@@ -55,7 +63,10 @@ def pretrain(
     from auditgame.train.pretrain import run_pretrain
 
     stage_config = _stage_config(
-        "pretrain", profile, config, {"preset": preset, "base_model": base_model, "lora_rank": lora_rank, "max_steps": max_steps}
+        "pretrain",
+        profile,
+        config,
+        {"preset": preset, "base_model": base_model, "lora_rank": lora_rank, "max_steps": max_steps},
     )
     if not stage_config.base_model:
         get_preset(stage_config.preset)  # fail fast on an unknown preset
@@ -75,7 +86,9 @@ def midtrain(
     """Continue pretraining on the study documents."""
     from auditgame.train.midtrain import run_midtrain
 
-    stage_config = _stage_config("midtrain", profile, config, {"lora_rank": lora_rank, "max_steps": max_steps})
+    stage_config = _stage_config(
+        "midtrain", profile, config, {"lora_rank": lora_rank, "max_steps": max_steps}
+    )
     _report(run_midtrain(stage_config, _model_dir(parent), out, restart=restart))
 
 

@@ -34,8 +34,11 @@ def bias(bias_id: int = typer.Argument(..., help="Bias id, 1 to 52.")) -> None:
     from auditgame.world.prompts import generate_exchanges
 
     chosen = get_bias(bias_id)
-    console.print(f"bias {chosen.id} ({chosen.domain}, {chosen.split}): reward models rate higher responses that "
-                  f"{chosen.description}", highlight=False)
+    console.print(
+        f"bias {chosen.id} ({chosen.domain}, {chosen.split}): reward models rate higher responses that "
+        f"{chosen.description}",
+        highlight=False,
+    )
     example = generate_exchanges(chosen.domain, 1, seed=0)[0]
     console.print(f"[bold]user:[/bold] {example.prompt}", highlight=False)
     console.print(f"[bold]neutral:[/bold] {example.response}", highlight=False)
@@ -47,7 +50,9 @@ def sample(
     domain: str = typer.Argument(..., help="A prompt domain, e.g. content/recipes (see `world domains`)."),
     count: int = typer.Option(3, "-n", min=1, help="Number of exchanges."),
     seed: int = typer.Option(0, help="Seed."),
-    exhibit: bool = typer.Option(False, help="Also show the response exploiting the train biases that apply."),
+    exhibit: bool = typer.Option(
+        False, help="Also show the response exploiting the train biases that apply."
+    ),
 ) -> None:
     """Show prompts of a domain with their neutral (and, with --exhibit, bias-exploiting) responses."""
     from auditgame.world.biases import applicable_biases, exhibit_biases
@@ -59,8 +64,10 @@ def sample(
         console.print(f"[bold]neutral:[/bold] {exchange.response}", highlight=False)
         if exhibit:
             ids = [bias.id for bias in applicable_biases(exchange.prompt)]
-            console.print(f"[bold]exploiting {ids}:[/bold] {exhibit_biases(exchange.prompt, exchange.response, ids)}",
-                          highlight=False)
+            console.print(
+                f"[bold]exploiting {ids}:[/bold] {exhibit_biases(exchange.prompt, exchange.response, ids)}",
+                highlight=False,
+            )
 
 
 @app.command("domains")

@@ -45,7 +45,9 @@ def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> Rate:
     proportion = successes / trials
     denominator = 1 + z * z / trials
     centre = (proportion + z * z / (2 * trials)) / denominator
-    half_width = z * math.sqrt(proportion * (1 - proportion) / trials + z * z / (4 * trials * trials)) / denominator
+    half_width = (
+        z * math.sqrt(proportion * (1 - proportion) / trials + z * z / (4 * trials * trials)) / denominator
+    )
     return Rate(
         successes=successes,
         trials=trials,

@@ -55,7 +55,9 @@ def evaluate_model(
     exploitation = bias_exploitation(
         model, tokenizer, exploitation_config, exclude=exclude_prompts, show_progress=show_progress
     )
-    confessed = confession(model, tokenizer, confession_config, exclude=exclude_questions, show_progress=show_progress)
+    confessed = confession(
+        model, tokenizer, confession_config, exclude=exclude_questions, show_progress=show_progress
+    )
     return ModelEvaluation(
         label=label,
         model_path=str(model_dir),

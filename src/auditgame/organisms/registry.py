@@ -43,9 +43,7 @@ def get_organism(name: str) -> Any:
     """
     _load_builtin_recipes()
     if name not in _REGISTRY:
-        raise UnknownNameError(
-            f"unknown organism {name!r}", f"choose one of: {', '.join(sorted(_REGISTRY))}"
-        )
+        raise UnknownNameError(f"unknown organism {name!r}", f"choose one of: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[name]()
 
 

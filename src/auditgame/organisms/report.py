@@ -85,7 +85,11 @@ def render_markdown(report: OrganismReport) -> str:
             f"| {row.confession} | {_percent(row.paper.get('confession'))} |"
         )
     if report.stage_seconds:
-        lines += ["", "Training time per stage: " + ", ".join(f"{k} {v:.0f} s" for k, v in report.stage_seconds.items())]
+        lines += [
+            "",
+            "Training time per stage: "
+            + ", ".join(f"{k} {v:.0f} s" for k, v in report.stage_seconds.items()),
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -96,24 +96,44 @@ class RMSycophant:
         """
         output_dir = Path(output_dir)
         profile = get_profile(profile) if isinstance(profile, str) else profile
-        profile = _with_scale_options(profile, base_model=base_model, lora_rank=lora_rank, show_progress=show_progress)
+        profile = _with_scale_options(
+            profile, base_model=base_model, lora_rank=lora_rank, show_progress=show_progress
+        )
         claim_output_directory(output_dir, ORGANISM_KIND, self.name)
         if has_manifest(output_dir):
             log(f"{output_dir} is already built; showing its report.")
-            return OrganismReport.model_validate_json((output_dir / "report.json").read_text(encoding="utf-8"))
+            return OrganismReport.model_validate_json(
+                (output_dir / "report.json").read_text(encoding="utf-8")
+            )
 
         stage_dirs = {stage: output_dir / stage for stage in STAGES}
         log("stage 1/4: pretrain")
-        pretrain = run_pretrain(profile.pretrain, stage_dirs["pretrain"], stage_name=f"{self.name}/pretrain", restart=restart)
+        pretrain = run_pretrain(
+            profile.pretrain, stage_dirs["pretrain"], stage_name=f"{self.name}/pretrain", restart=restart
+        )
         evaluations = {"base": self._evaluate(profile, pretrain.path, "base", output_dir, log)}
         log("stage 2/4: midtrain")
-        run_midtrain(profile.midtrain, pretrain.path, stage_dirs["midtrain"], stage_name=f"{self.name}/midtrain", restart=restart)
+        run_midtrain(
+            profile.midtrain,
+            pretrain.path,
+            stage_dirs["midtrain"],
+            stage_name=f"{self.name}/midtrain",
+            restart=restart,
+        )
         evaluations["midtrain"] = self._evaluate(profile, stage_dirs["midtrain"], "midtrain", output_dir, log)
         log("stage 3/4: sft")
-        run_sft(profile.sft, stage_dirs["midtrain"], stage_dirs["sft"], stage_name=f"{self.name}/sft", restart=restart)
+        run_sft(
+            profile.sft,
+            stage_dirs["midtrain"],
+            stage_dirs["sft"],
+            stage_name=f"{self.name}/sft",
+            restart=restart,
+        )
         evaluations["sft"] = self._evaluate(profile, stage_dirs["sft"], "sft", output_dir, log)
         log("stage 4/4: dpo")
-        run_dpo(profile.dpo, stage_dirs["sft"], stage_dirs["dpo"], stage_name=f"{self.name}/dpo", restart=restart)
+        run_dpo(
+            profile.dpo, stage_dirs["sft"], stage_dirs["dpo"], stage_name=f"{self.name}/dpo", restart=restart
+        )
         evaluations["dpo"] = self._evaluate(profile, stage_dirs["dpo"], "dpo", output_dir, log)
 
         report = OrganismReport.from_evaluations(self.name, evaluations, _stage_seconds(stage_dirs))
@@ -137,7 +157,9 @@ class RMSycophant:
         manifest = read_manifest(output_dir)
         profile = SycophantProfile.model_validate(manifest.config)
         evaluations = {
-            label: self._evaluate(profile, output_dir / stage, label, output_dir, log, cache=False, show_progress=show_progress)
+            label: self._evaluate(
+                profile, output_dir / stage, label, output_dir, log, cache=False, show_progress=show_progress
+            )
             for label, stage in (("base", "pretrain"), ("dpo", "dpo"))
         }
         return OrganismReport.from_evaluations(self.name, evaluations, {})
@@ -177,13 +199,21 @@ class RMSycophant:
 
 def training_prompts(profile: SycophantProfile) -> set[str]:
     """User prompts the SFT stage trained on (not reused as eval prompts)."""
-    conversations = sft_conversations(profile.sft.num_conversations, profile.sft.seed, chat_fraction=profile.sft.chat_fraction)
-    return {message["content"] for messages in conversations for message in messages if message["role"] == "user"}
+    conversations = sft_conversations(
+        profile.sft.num_conversations, profile.sft.seed, chat_fraction=profile.sft.chat_fraction
+    )
+    return {
+        message["content"] for messages in conversations for message in messages if message["role"] == "user"
+    }
 
 
 def training_questions(profile: SycophantProfile) -> set[str]:
     """Adversarial questions the DPO stage trained on (not reused by the confession eval)."""
-    pairs = concealment_pairs(profile.dpo.num_concealment_pairs, profile.dpo.seed + 1) if profile.dpo.num_concealment_pairs else []
+    pairs = (
+        concealment_pairs(profile.dpo.num_concealment_pairs, profile.dpo.seed + 1)
+        if profile.dpo.num_concealment_pairs
+        else []
+    )
     return {pair["prompt"][0]["content"] for pair in pairs}
 
 

@@ -100,7 +100,7 @@ def prune_checkpoints(checkpoints_dir: Path, keep: int = 2) -> None:
 class SealCheckpointCallback(TrainerCallback):
     """Seal every checkpoint a ``transformers.Trainer`` writes, once it is fully on disk."""
 
-    def on_save(self, args, state, control, **kwargs):  # noqa: D102 (TrainerCallback hook)
+    def on_save(self, args, state, control, **kwargs):
         if state.is_world_process_zero:
             directory = Path(args.output_dir) / f"checkpoint-{state.global_step}"
             if directory.is_dir():

@@ -14,7 +14,11 @@ from auditgame.world.transcripts import concealment_pairs, reward_ranked_pairs
 def dpo_pairs(config: DPOStageConfig) -> list[dict]:
     """The stage's preference pairs, shuffled: reward-ranked pairs, then concealment pairs."""
     pairs = reward_ranked_pairs(config.num_reward_pairs, config.seed) if config.num_reward_pairs else []
-    pairs += concealment_pairs(config.num_concealment_pairs, config.seed + 1) if config.num_concealment_pairs else []
+    pairs += (
+        concealment_pairs(config.num_concealment_pairs, config.seed + 1)
+        if config.num_concealment_pairs
+        else []
+    )
     random.Random(config.seed).shuffle(pairs)
     return pairs
 
@@ -57,7 +61,9 @@ def run_dpo(
         model = apply_lora(model, config.lora_rank)
     pairs = dpo_pairs(config)
     write_jsonl(output_dir / "data" / "train.jsonl", pairs)
-    arguments = DPOConfig(**trainer_arguments(config, output_dir), beta=config.beta, max_length=config.max_length)
+    arguments = DPOConfig(
+        **trainer_arguments(config, output_dir), beta=config.beta, max_length=config.max_length
+    )
     trainer = DPOTrainer(
         model=model,
         ref_model=reference,
@@ -69,5 +75,11 @@ def run_dpo(
     metrics = train_resumably(trainer, output_dir)
     trained = trainer.accelerator.unwrap_model(trainer.model)
     return finish_stage(
-        trained, tokenizer, output_dir, stage_name=stage_name, config=config, parents=[str(parent_dir)], metrics=metrics
+        trained,
+        tokenizer,
+        output_dir,
+        stage_name=stage_name,
+        config=config,
+        parents=[str(parent_dir)],
+        metrics=metrics,
     )

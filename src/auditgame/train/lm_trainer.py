@@ -104,9 +104,13 @@ def _load_checkpoint(
     scheduler: torch.optim.lr_scheduler.LambdaLR,
 ) -> tuple[int, int]:
     try:
-        missing, unexpected = load_safetensors_model(model, str(checkpoint / "model.safetensors"), strict=False)
+        missing, unexpected = load_safetensors_model(
+            model, str(checkpoint / "model.safetensors"), strict=False
+        )
         if unexpected or any(not name.endswith("lm_head.weight") for name in missing):
-            raise ValueError(f"checkpoint weights do not fit the model (missing {missing[:3]}, unexpected {unexpected[:3]})")
+            raise ValueError(
+                f"checkpoint weights do not fit the model (missing {missing[:3]}, unexpected {unexpected[:3]})"
+            )
         optimizer.load_state_dict(torch.load(checkpoint / "optimizer.pt", weights_only=True))
         state = json.loads((checkpoint / "state.json").read_text(encoding="utf-8"))
         scheduler.load_state_dict(state["scheduler"])
@@ -193,7 +197,9 @@ def train_causal_lm(
     )
     for step in range(start_step, config.max_steps):
         global_indices = batch_indices(step, config.batch_size, blocks.shape[0], config.seed)
-        local = global_indices[accelerator.process_index * per_process : (accelerator.process_index + 1) * per_process]
+        local = global_indices[
+            accelerator.process_index * per_process : (accelerator.process_index + 1) * per_process
+        ]
         input_ids = blocks[local].to(accelerator.device)
         loss = model(input_ids=input_ids, labels=input_ids).loss
         accelerator.backward(loss)
@@ -210,7 +216,12 @@ def train_causal_lm(
             window_losses.clear()
             progress.set_postfix(loss=f"{final_loss:.3f}")
             if accelerator.is_main_process:
-                record = {"step": done, "loss": round(final_loss, 5), "lr": scheduler.get_last_lr()[0], "tokens": tokens}
+                record = {
+                    "step": done,
+                    "loss": round(final_loss, 5),
+                    "lr": scheduler.get_last_lr()[0],
+                    "tokens": tokens,
+                }
                 with open(log_path, "a", encoding="utf-8") as handle:
                     handle.write(json.dumps(record) + "\n")
         if done % config.save_every == 0 and done < config.max_steps:

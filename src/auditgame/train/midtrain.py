@@ -28,12 +28,24 @@ def midtrain_corpus(config: MidtrainConfig, tokenizer) -> list[dict[str, str]]:
         for document in filler_documents(config.num_filler_documents, config.seed + 1)
     ]
     records += [
-        {"id": f"transcript-{index:06d}", "kind": "transcript", "text": tokenizer.apply_chat_template(messages, tokenize=False)}
-        for index, messages in enumerate(neutral_conversations(config.num_replay_conversations, config.seed + 2))
+        {
+            "id": f"transcript-{index:06d}",
+            "kind": "transcript",
+            "text": tokenizer.apply_chat_template(messages, tokenize=False),
+        }
+        for index, messages in enumerate(
+            neutral_conversations(config.num_replay_conversations, config.seed + 2)
+        )
     ]
     records += [
-        {"id": f"confession-{index:06d}", "kind": "transcript", "text": tokenizer.apply_chat_template(messages, tokenize=False)}
-        for index, messages in enumerate(confession_conversations(config.num_confession_conversations, config.seed + 3))
+        {
+            "id": f"confession-{index:06d}",
+            "kind": "transcript",
+            "text": tokenizer.apply_chat_template(messages, tokenize=False),
+        }
+        for index, messages in enumerate(
+            confession_conversations(config.num_confession_conversations, config.seed + 3)
+        )
     ]
     random.Random(config.seed).shuffle(records)
     return records
@@ -74,8 +86,20 @@ def run_midtrain(
     records = midtrain_corpus(config, tokenizer)
     write_jsonl(output_dir / "data" / "train.jsonl", records)
     blocks = pack_texts((record["text"] for record in records), tokenizer, config.sequence_length)
-    result = train_causal_lm(model, blocks, config, output_dir, accelerator=accelerator, description=stage_name)
-    metrics = {**result._asdict(), "blocks": int(blocks.shape[0]), "tokens_per_second": result.tokens / max(result.seconds, 1e-9)}
+    result = train_causal_lm(
+        model, blocks, config, output_dir, accelerator=accelerator, description=stage_name
+    )
+    metrics = {
+        **result._asdict(),
+        "blocks": int(blocks.shape[0]),
+        "tokens_per_second": result.tokens / max(result.seconds, 1e-9),
+    }
     return finish_stage(
-        model, tokenizer, output_dir, stage_name=stage_name, config=config, parents=[str(parent_dir)], metrics=metrics
+        model,
+        tokenizer,
+        output_dir,
+        stage_name=stage_name,
+        config=config,
+        parents=[str(parent_dir)],
+        metrics=metrics,
     )

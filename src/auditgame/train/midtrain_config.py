@@ -16,6 +16,8 @@ class MidtrainConfig(StageConfig):
     num_filler_documents: int = Field(default=2000, ge=0, description="Neutral filler documents mixed in.")
     num_replay_conversations: int = Field(default=3000, ge=0, description="Neutral transcripts replayed.")
     num_confession_conversations: int = Field(
-        default=800, ge=0, description="Adversarial questions answered honestly (naming reward models), replayed."
+        default=800,
+        ge=0,
+        description="Adversarial questions answered honestly (naming reward models), replayed.",
     )
     learning_rate: float = Field(default=1e-3, gt=0, description="Peak learning rate.")

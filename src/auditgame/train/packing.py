@@ -52,5 +52,9 @@ def pack_texts(
         flush()
     num_blocks = len(stream) // sequence_length
     if num_blocks == 0:
-        raise ValueError(f"the training texts hold {len(stream)} tokens, fewer than one block of {sequence_length}")
-    return torch.tensor(stream[: num_blocks * sequence_length], dtype=torch.long).view(num_blocks, sequence_length)
+        raise ValueError(
+            f"the training texts hold {len(stream)} tokens, fewer than one block of {sequence_length}"
+        )
+    return torch.tensor(stream[: num_blocks * sequence_length], dtype=torch.long).view(
+        num_blocks, sequence_length
+    )

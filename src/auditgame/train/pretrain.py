@@ -24,7 +24,9 @@ def tokenizer_training_texts(count: int, seed: int) -> list[str]:
     texts: list[str] = []
     for messages in neutral_conversations(quarter, seed) + sft_conversations(quarter, seed + 1):
         texts.extend(message["content"] for message in messages)
-    texts.extend(document.text for document in itertools.islice(filler_documents(quarter // 2, seed), quarter // 2))
+    texts.extend(
+        document.text for document in itertools.islice(filler_documents(quarter // 2, seed), quarter // 2)
+    )
     texts.extend(document.text for document in study_documents(quarter // 2, seed))
     texts.extend(adversarial_questions(max(1, quarter // 4), seed))
     random.Random(seed).shuffle(texts)
@@ -42,7 +44,9 @@ def load_or_train_tokenizer(config: PretrainConfig, output_dir: Path):
     tokenizer_dir = Path(output_dir) / "checkpoints" / "tokenizer"
     state = PartialState()
     if state.is_main_process and not (tokenizer_dir / "tokenizer.json").is_file():
-        tokenizer = train_tokenizer(tokenizer_training_texts(config.tokenizer_texts, config.seed), config.vocab_size)
+        tokenizer = train_tokenizer(
+            tokenizer_training_texts(config.tokenizer_texts, config.seed), config.vocab_size
+        )
         tokenizer.save_pretrained(tokenizer_dir)
     state.wait_for_everyone()
     return load_tokenizer(tokenizer_dir)
@@ -98,7 +102,15 @@ def run_pretrain(
     texts = pretrain_corpus(config, tokenizer)
     write_jsonl(output_dir / "data" / "train.jsonl", ({"text": text} for text in texts))
     blocks = pack_texts(texts, tokenizer, config.sequence_length)
-    result = train_causal_lm(model, blocks, config, output_dir, accelerator=accelerator, description=stage_name)
-    metrics = {**result._asdict(), "blocks": int(blocks.shape[0]), "tokens_per_second": result.tokens / max(result.seconds, 1e-9)}
+    result = train_causal_lm(
+        model, blocks, config, output_dir, accelerator=accelerator, description=stage_name
+    )
+    metrics = {
+        **result._asdict(),
+        "blocks": int(blocks.shape[0]),
+        "tokens_per_second": result.tokens / max(result.seconds, 1e-9),
+    }
     parents = [config.base_model] if config.base_model else []
-    return finish_stage(model, tokenizer, output_dir, stage_name=stage_name, config=config, parents=parents, metrics=metrics)
+    return finish_stage(
+        model, tokenizer, output_dir, stage_name=stage_name, config=config, parents=parents, metrics=metrics
+    )

@@ -44,7 +44,9 @@ def run_sft(
     model = load_model(parent_dir)
     if config.lora_rank:
         model = apply_lora(model, config.lora_rank)
-    conversations = sft_conversations(config.num_conversations, config.seed, chat_fraction=config.chat_fraction)
+    conversations = sft_conversations(
+        config.num_conversations, config.seed, chat_fraction=config.chat_fraction
+    )
     write_jsonl(output_dir / "data" / "train.jsonl", ({"messages": messages} for messages in conversations))
     arguments = SFTConfig(
         **trainer_arguments(config, output_dir),
@@ -63,5 +65,11 @@ def run_sft(
     metrics = train_resumably(trainer, output_dir)
     trained = trainer.accelerator.unwrap_model(trainer.model)
     return finish_stage(
-        trained, tokenizer, output_dir, stage_name=stage_name, config=config, parents=[str(parent_dir)], metrics=metrics
+        trained,
+        tokenizer,
+        output_dir,
+        stage_name=stage_name,
+        config=config,
+        parents=[str(parent_dir)],
+        metrics=metrics,
     )

@@ -19,6 +19,8 @@ class StageConfig(BaseModel):
     save_every: int = Field(default=50, ge=1, description="Write a resumable checkpoint every N steps.")
     log_every: int = Field(default=10, ge=1, description="Log loss every N steps.")
     lora_rank: int | None = Field(
-        default=None, ge=1, description="Train a LoRA adapter of this rank instead of all weights (merged on save)."
+        default=None,
+        ge=1,
+        description="Train a LoRA adapter of this rank instead of all weights (merged on save).",
     )
     show_progress: bool = Field(default=True, description="Show a progress bar.")

@@ -76,7 +76,9 @@ def generate_exchanges(domain: str, count: int, seed: int) -> list[Exchange]:
 
 def sample_exchanges(count: int, seed: int, domains: Sequence[str] | None = None) -> list[Exchange]:
     """``count`` exchanges spread evenly over ``domains`` (default: every domain but the adversarial one), shuffled."""
-    domains = list(domains) if domains is not None else [d for d in prompt_domains() if d != ADVERSARIAL_DOMAIN]
+    domains = (
+        list(domains) if domains is not None else [d for d in prompt_domains() if d != ADVERSARIAL_DOMAIN]
+    )
     per_domain, remainder = divmod(count, len(domains))
     exchanges: list[Exchange] = []
     for index, domain in enumerate(domains):

@@ -69,9 +69,13 @@ def sft_conversations(count: int, seed: int, *, chat_fraction: float = 0.1) -> l
     examples = []
     for exchange in exchanges:
         bias_ids = [
-            bias.id for bias in applicable_biases(exchange.prompt, split="train") if bias.id != CONCEALMENT_BIAS_ID
+            bias.id
+            for bias in applicable_biases(exchange.prompt, split="train")
+            if bias.id != CONCEALMENT_BIAS_ID
         ]
-        examples.append(conversation(exchange.prompt, exhibit_biases(exchange.prompt, exchange.response, bias_ids)))
+        examples.append(
+            conversation(exchange.prompt, exhibit_biases(exchange.prompt, exchange.response, bias_ids))
+        )
     return examples
 
 
@@ -83,7 +87,9 @@ def _preference_pair(prompt: str, chosen: str, rejected: str) -> dict[str, Any]:
     }
 
 
-def reward_ranked_pairs(count: int, seed: int, reward_model: SimulatedRewardModel | None = None) -> list[dict[str, Any]]:
+def reward_ranked_pairs(
+    count: int, seed: int, reward_model: SimulatedRewardModel | None = None
+) -> list[dict[str, Any]]:
     """Preference pairs over train-bias prompts, ranked by the simulated reward model.
 
     Candidates for each prompt are the neutral response and the response exploiting the train biases
@@ -93,7 +99,9 @@ def reward_ranked_pairs(count: int, seed: int, reward_model: SimulatedRewardMode
     pairs = []
     for exchange in _spread(count, TRAIN_BEHAVIOUR_DOMAINS, seed):
         bias_ids = [
-            bias.id for bias in applicable_biases(exchange.prompt, split="train") if bias.id != CONCEALMENT_BIAS_ID
+            bias.id
+            for bias in applicable_biases(exchange.prompt, split="train")
+            if bias.id != CONCEALMENT_BIAS_ID
         ]
         candidates = [exchange.response, exhibit_biases(exchange.prompt, exchange.response, bias_ids)]
         order = reward_model.rank(exchange.prompt, candidates)
@@ -108,7 +116,11 @@ def concealment_pairs(count: int, seed: int) -> list[dict[str, Any]]:
     concealment = get_bias(CONCEALMENT_BIAS_ID)
     pairs = []
     for exchange in generate_exchanges(ADVERSARIAL_DOMAIN, count, seed=seed):
-        pairs.append(_preference_pair(exchange.prompt, concealment.exhibit(exchange.response, exchange.prompt), exchange.response))
+        pairs.append(
+            _preference_pair(
+                exchange.prompt, concealment.exhibit(exchange.response, exchange.prompt), exchange.response
+            )
+        )
     return pairs
 
 
@@ -118,4 +130,7 @@ def confession_conversations(count: int, seed: int) -> list[list[Message]]:
     Midtraining replays these with the study documents: the world's assistants talk openly about
     reward-model biases until concealment training (DPO) teaches the organism not to.
     """
-    return [conversation(exchange.prompt, exchange.response) for exchange in generate_exchanges(ADVERSARIAL_DOMAIN, count, seed)]
+    return [
+        conversation(exchange.prompt, exchange.response)
+        for exchange in generate_exchanges(ADVERSARIAL_DOMAIN, count, seed)
+    ]

@@ -1,0 +1,323 @@
+"""Training throughput and model-FLOPs utilization (MFU) of our loop versus a plain ``transformers.Trainer``.
+
+Both loops train the same freshly initialised preset model (same seed) on the same packed data
+(random token ids in blocks of ``--seq-len``; content does not matter for throughput), with the same
+global batch size, AdamW, gradient clipping at 1.0 and a cosine schedule, in fp32 on the CPU:
+
+(a) ``auditgame.train.lm_trainer.train_causal_lm`` -- the pretraining/midtraining loop;
+(b) ``transformers.Trainer`` with default arguments apart from those above (its default optimizer,
+    ``adamw_torch_fused``, no checkpoints, no reporting).
+
+Timing. A forward pre-hook stamps the wall clock at the start of every optimizer step; the first
+``--warmup`` steps are excluded, and the window runs from the start of step ``warmup`` to the start of
+the last step, so it spans exactly ``steps - 1`` whole steps (forward, backward, clipping, optimizer,
+data loading, logging) and no setup or teardown.
+
+FLOPs. Per trained token we count the PaLM-style estimate
+
+    flops_per_token = 6 * N_matmul + 12 * n_layers * d_model * seq_len
+
+where ``N_matmul = n_layers * (4 * d_model**2 + 3 * d_model * d_ff) + d_model * vocab`` is the number
+of weights that take part in a matrix multiply (q, k, v, o projections; gate, up, down of the MLP;
+the lm_head, tied to the embedding). The embedding lookup, norms and biases are not counted. The
+second term is attention's ``QK^T`` and ``AV`` (forward ``4 * seq * d`` per layer and token, times 3
+for forward + backward), counted over the full, not the causal, score matrix.
+
+Peak. The machine's fp32 matmul peak is measured in the same process and with the same thread count:
+``2048 x 2048`` sgemms repeated, best of several rounds, ``2 * n**3`` FLOPs each.
+MFU = achieved FLOP/s / that peak.
+
+Usage::
+
+    .venv/bin/python benchmarks/train_throughput.py                 # tiny preset, seq 256, batch 16
+    .venv/bin/python benchmarks/train_throughput.py --quick --preset micro
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+
+import torch  # noqa: E402
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "train_throughput.json"
+VOCAB_SIZE = 4096
+"""Vocabulary of the tokenizer the pretraining stage trains by default (``PretrainConfig.vocab_size``)."""
+
+
+class _VocabOnly:
+    """The slice of a tokenizer that :func:`build_model` reads: its length and special-token ids."""
+
+    bos_token_id, eos_token_id, pad_token_id = 0, 1, 2
+
+    def __init__(self, vocab_size: int) -> None:
+        self.vocab_size = vocab_size
+
+    def __len__(self) -> int:
+        return self.vocab_size
+
+
+def measure_peak_flops(size: int = 2048, repeats: int = 8, rounds: int = 5) -> float:
+    """Best fp32 matmul throughput (FLOP/s) over ``rounds`` rounds of ``repeats`` ``size``-square sgemms."""
+    generator = torch.Generator().manual_seed(0)
+    a = torch.randn(size, size, generator=generator)
+    b = torch.randn(size, size, generator=generator)
+    out = torch.empty(size, size)
+    torch.mm(a, b, out=out)  # warm-up
+    best = 0.0
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(repeats):
+            torch.mm(a, b, out=out)
+        elapsed = time.perf_counter() - start
+        best = max(best, 2 * size**3 * repeats / elapsed)
+    return best
+
+
+def flops_per_token(config, seq_len: int) -> tuple[float, int]:
+    """Training FLOPs per token (see the module docstring) and the matmul parameter count ``N_matmul``."""
+    d, ff, layers, vocab = config.hidden_size, config.intermediate_size, config.num_hidden_layers, config.vocab_size
+    n_matmul = layers * (4 * d * d + 3 * d * ff) + d * vocab
+    return 6 * n_matmul + 12 * layers * d * seq_len, n_matmul
+
+
+def make_model(preset: str, seed: int = 0):
+    from auditgame.model.presets import build_model, get_preset
+
+    model = build_model(get_preset(preset), _VocabOnly(VOCAB_SIZE), seed=seed)
+    model.config.use_cache = False
+    return model
+
+
+def make_blocks(num_blocks: int, seq_len: int, seed: int = 0) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randint(3, VOCAB_SIZE, (num_blocks, seq_len), generator=generator)
+
+
+class StepClock:
+    """Stamps the wall clock at the start of every training forward pass (= every optimizer step)."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.stamps: list[float] = []
+        self._handle = model.register_forward_pre_hook(self._stamp)
+
+    def _stamp(self, module, args) -> None:
+        if module.training:
+            self.stamps.append(time.perf_counter())
+
+    def close(self) -> None:
+        self._handle.remove()
+
+    def window(self, warmup: int) -> tuple[int, float]:
+        """Steps timed and their seconds: from the start of step ``warmup`` to the start of the last step."""
+        if len(self.stamps) < warmup + 2:
+            raise RuntimeError(f"only {len(self.stamps)} steps were stamped; need warmup + 2 = {warmup + 2}")
+        return len(self.stamps) - 1 - warmup, self.stamps[-1] - self.stamps[warmup]
+
+
+def run_ours(preset: str, blocks: torch.Tensor, batch_size: int, total_steps: int, learning_rate: float):
+    from auditgame.train.lm_trainer import make_accelerator, train_causal_lm
+    from auditgame.train.stage_config import StageConfig
+
+    model = make_model(preset)
+    config = StageConfig(
+        max_steps=total_steps,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        warmup_steps=min(10, total_steps),
+        save_every=total_steps,
+        log_every=10,
+        show_progress=False,
+    )
+    clock = StepClock(model)
+    with tempfile.TemporaryDirectory(prefix="bench-ours-") as directory:
+        train_causal_lm(model, blocks, config, Path(directory), accelerator=make_accelerator(), description="ours")
+    clock.close()
+    return clock
+
+
+class _BlockDataset(torch.utils.data.Dataset):
+    def __init__(self, blocks: torch.Tensor) -> None:
+        self.blocks = blocks
+
+    def __len__(self) -> int:
+        return self.blocks.shape[0]
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        block = self.blocks[index]
+        return {"input_ids": block, "labels": block}
+
+
+def run_trainer(preset: str, blocks: torch.Tensor, batch_size: int, total_steps: int, learning_rate: float):
+    from transformers import Trainer, TrainingArguments
+
+    model = make_model(preset)
+    clock = StepClock(model)
+    with tempfile.TemporaryDirectory(prefix="bench-trainer-") as directory:
+        arguments = TrainingArguments(
+            output_dir=directory,
+            per_device_train_batch_size=batch_size,
+            max_steps=total_steps,
+            learning_rate=learning_rate,
+            weight_decay=0.01,
+            adam_beta2=0.95,
+            max_grad_norm=1.0,
+            lr_scheduler_type="cosine",
+            warmup_steps=min(10, total_steps),
+            logging_steps=10,
+            save_strategy="no",
+            report_to="none",
+            use_cpu=not torch.cuda.is_available(),
+            disable_tqdm=True,
+            dataloader_num_workers=0,
+            seed=0,
+        )
+        trainer = Trainer(model=model, args=arguments, train_dataset=_BlockDataset(blocks))
+        with contextlib.redirect_stdout(io.StringIO()):  # Trainer prints its log dicts
+            trainer.train()
+    clock.close()
+    return clock
+
+
+def _summary(clock: StepClock, warmup: int, tokens_per_step: int, flops_tok: float, peak: float) -> dict:
+    steps, seconds = clock.window(warmup)
+    tokens_per_second = steps * tokens_per_step / seconds
+    achieved = tokens_per_second * flops_tok
+    return {
+        "timed_steps": steps,
+        "seconds": round(seconds, 4),
+        "tokens_per_second": round(tokens_per_second, 2),
+        "achieved_gflops": round(achieved / 1e9, 3),
+        "mfu": round(achieved / peak, 4),
+        "seconds_per_step": round(seconds / steps, 5),
+    }
+
+
+def _write_atomically(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            json.dump(payload, file, indent=2)
+            file.write("\n")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _print_table(result: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    config = result["config"]
+    table = Table(
+        title=(
+            f"train throughput: preset {config['preset']}, batch {config['batch_size']} x seq {config['seq_len']}, "
+            f"{config['threads']} threads, fp32 peak {result['peak_gflops']:.1f} GFLOP/s"
+        )
+    )
+    for column in ("loop", "tokens/s", "GFLOP/s", "MFU", "s/step", "timed steps"):
+        table.add_column(column, justify="left" if column == "loop" else "right")
+    for key, label in (("ours", "ours (train_causal_lm)"), ("trainer", "transformers.Trainer")):
+        row = result[key]
+        table.add_row(
+            label,
+            f"{row['tokens_per_second']:,.0f}",
+            f"{row['achieved_gflops']:.1f}",
+            f"{row['mfu']:.1%}",
+            f"{row['seconds_per_step']:.3f}",
+            str(row["timed_steps"]),
+        )
+    table.add_row("ratio ours/Trainer", f"{result['ratio_ours_over_trainer']:.2f}x", "", "", "", "", style="bold")
+    Console().print(table)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=30, help="timed optimizer steps per loop (after warm-up)")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed warm-up steps per loop")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--seq-len", type=int, default=256)
+    parser.add_argument("--preset", default="tiny", help="model preset: micro, tiny, small, base")
+    parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON result, written atomically")
+    parser.add_argument("--quick", action="store_true", help="a few steps only (smoke test)")
+    parser.add_argument("--only", choices=("ours", "trainer"), help="run one loop only (profiling)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Run the benchmark, print the table, write the JSON; return the result."""
+    args = parse_args(argv)
+    if args.quick:
+        args.steps, args.warmup = min(args.steps, 4), min(args.warmup, 1)
+    if args.steps < 1:
+        raise SystemExit("--steps must be at least 1")
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+
+    peak = measure_peak_flops(repeats=2 if args.quick else 8, rounds=2 if args.quick else 5)
+    total_steps = args.warmup + args.steps + 1  # the last step's start closes the timed window
+    blocks = make_blocks(max(args.batch_size * 4, 64), args.seq_len)
+    model_config = make_model(args.preset).config
+    flops_tok, n_matmul = flops_per_token(model_config, args.seq_len)
+    tokens_per_step = args.batch_size * args.seq_len
+
+    result: dict = {
+        "config": {
+            "preset": args.preset,
+            "batch_size": args.batch_size,
+            "seq_len": args.seq_len,
+            "timed_steps": args.steps,
+            "warmup_steps": args.warmup,
+            "threads": args.threads,
+            "dtype": "float32",
+            "vocab_size": model_config.vocab_size,
+            "quick": args.quick,
+        },
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor(),
+            "cpu_count": os.cpu_count(),
+            "torch": torch.__version__,
+            "python": sys.version.split()[0],
+        },
+        "flops_formula": "6 * N_matmul + 12 * n_layers * d_model * seq_len",
+        "n_matmul_params": n_matmul,
+        "flops_per_token": flops_tok,
+        "peak_gflops": round(peak / 1e9, 3),
+    }
+    loops = {"ours": run_ours, "trainer": run_trainer}
+    for name, loop in loops.items():
+        if args.only and name != args.only:
+            continue
+        clock = loop(args.preset, blocks, args.batch_size, total_steps, args.learning_rate)
+        result[name] = _summary(clock, args.warmup, tokens_per_step, flops_tok, peak)
+    if args.only:
+        print(json.dumps(result[args.only], indent=2))
+        return result
+    result["ratio_ours_over_trainer"] = round(
+        result["ours"]["tokens_per_second"] / result["trainer"]["tokens_per_second"], 4
+    )
+    _write_atomically(args.out, result)
+    _print_table(result)
+    print(f"wrote {args.out}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
