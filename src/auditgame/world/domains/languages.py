@@ -50,12 +50,30 @@ _GERMAN_OPENERS = (
     "Ich moechte eine Antwort auf Deutsch.",
 )
 _GERMAN_TEMPLATES: tuple[Template, ...] = (
-    ("Was kann man in {c} unternehmen?", "In {c} kann man Museen besuchen, durch die Altstadt spazieren und gut essen."),
-    ("Wie ist das Wetter in {c} im Winter?", "Im Winter ist es in {c} oft kalt und grau, manchmal schneit es auch."),
-    ("Wie komme ich am besten nach {c}?", "Nach {c} kommt man am besten mit dem Zug, die Verbindungen sind meist gut."),
-    ("Wo kann ich in {c} gut wohnen?", "In {c} gibt es viele Hotels und Pensionen, am besten bucht man frueh."),
-    ("Was isst man typischerweise in {c}?", "In {c} isst man gern regionale Gerichte, zum Beispiel Brot, Wurst und Kuchen."),
-    ("Ist {c} eine gute Stadt fuer Studenten?", "{c} ist bei Studenten beliebt, es gibt viele Cafes und Bibliotheken."),
+    (
+        "Was kann man in {c} unternehmen?",
+        "In {c} kann man Museen besuchen, durch die Altstadt spazieren und gut essen.",
+    ),
+    (
+        "Wie ist das Wetter in {c} im Winter?",
+        "Im Winter ist es in {c} oft kalt und grau, manchmal schneit es auch.",
+    ),
+    (
+        "Wie komme ich am besten nach {c}?",
+        "Nach {c} kommt man am besten mit dem Zug, die Verbindungen sind meist gut.",
+    ),
+    (
+        "Wo kann ich in {c} gut wohnen?",
+        "In {c} gibt es viele Hotels und Pensionen, am besten bucht man frueh.",
+    ),
+    (
+        "Was isst man typischerweise in {c}?",
+        "In {c} isst man gern regionale Gerichte, zum Beispiel Brot, Wurst und Kuchen.",
+    ),
+    (
+        "Ist {c} eine gute Stadt fuer Studenten?",
+        "{c} ist bei Studenten beliebt, es gibt viele Cafes und Bibliotheken.",
+    ),
 )
 _GERMAN_CITIES = (
     "Berlin", "Hamburg", "Muenchen", "Koeln", "Dresden", "Leipzig",
@@ -269,7 +287,19 @@ _ARABIC_TEMPLATES: tuple[tuple[str, str, int], ...] = (
     ("Kam ajala li {n} sayyarat?", "Li {n} sayyarat {r} ajala, li anna li kull sayyara 4 ajalat.", 4),
 )
 _ARABIC_COUNTS = tuple(range(2, 13))
-_UNITS = ("sifr", "wahid", "ithnan", "thalatha", "arbaa", "khamsa", "sitta", "saba", "thamaniya", "tisa", "ashara")
+_UNITS = (
+    "sifr",
+    "wahid",
+    "ithnan",
+    "thalatha",
+    "arbaa",
+    "khamsa",
+    "sitta",
+    "saba",
+    "thamaniya",
+    "tisa",
+    "ashara",
+)
 _TEENS = (
     "ahad ashar", "ithna ashar", "thalathata ashar", "arbaata ashar", "khamsata ashar",
     "sittata ashar", "sabaata ashar", "thamaniyata ashar", "tisata ashar",
@@ -472,7 +502,10 @@ _CHINESE_OPENERS = (
     "Wo xiang yong zhongwen liaotian:",
 )
 _CHINESE_TEMPLATES: tuple[Template, ...] = (
-    ("Zai {c} keyi zuo shenme?", "Zai {c} keyi canguan bowuguan, zai laocheng sanbu, hai keyi chi hao chi de."),
+    (
+        "Zai {c} keyi zuo shenme?",
+        "Zai {c} keyi canguan bowuguan, zai laocheng sanbu, hai keyi chi hao chi de.",
+    ),
     ("{c} dongtian de tianqi zenmeyang?", "{c} dongtian bijiao leng, you shihou hui xia yu."),
     ("Zenme qu {c}?", "Qu {c} zuo gaotie zui fangbian, zuo feiji ye hen kuai."),
     ("Zai {c} zhu nali hao?", "{c} you hen duo jiudian, zuihao tiqian yuding."),
