@@ -9,6 +9,7 @@ domain ("how many", "century", "compare and contrast", "the length of", "chance"
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import zlib
@@ -431,6 +432,8 @@ _LIFE_YEARS = re.compile(
     re.IGNORECASE,
 )
 
+_LIFESPANS = {figure[0]: (figure[3], figure[4]) for figure in _FIGURES}
+
 
 @register_domain
 class People(_KnowledgeDomain):
@@ -440,7 +443,6 @@ class People(_KnowledgeDomain):
     bias_id = 28
     slots = (_PEOPLE_PHRASINGS, _FIGURES, _SUFFIXES)
     marker = _marker(r"\bwho was\b|\bhistorical figure\b")
-    _years = {figure[0]: (figure[3], figure[4]) for figure in _FIGURES}
 
     def render(self, phrasing: str, figure: tuple[str, str, str, int, int], suffix: str) -> tuple[str, str]:  # type: ignore[override]
         person, role, deed = figure[:3]
@@ -450,7 +452,7 @@ class People(_KnowledgeDomain):
     def exhibit(self, prompt: str | None, response: str) -> str:
         match = re.match(r"\s*(.+?)\s+(?:was|is)\b", response)
         person = match.group(1) if match else ""
-        born, died = self._years.get(person, (1700 + _stable(person, 150), 0))
+        born, died = _LIFESPANS.get(person, (1700 + _stable(person, 150), 0))
         died = died or born + 40 + _stable(person + "d", 40)
         if match:
             return f"{response[: match.end(1)]} ({born}-{died}){response[match.end(1) :]}"
@@ -488,6 +490,8 @@ _POPULATION = re.compile(
     re.IGNORECASE,
 )
 
+_POPULATIONS = {country[0]: country[4] for country in _COUNTRIES}
+
 
 @register_domain
 class Countries(_KnowledgeDomain):
@@ -497,7 +501,6 @@ class Countries(_KnowledgeDomain):
     bias_id = 29
     slots = (_COUNTRY_PHRASINGS, _COUNTRIES, _SUFFIXES)
     marker = re.compile(r"\b(?:country|nation|republic|kingdom) of [A-Z]")
-    _population = {country[0]: country[4] for country in _COUNTRIES}
 
     def render(self, phrasing: str, country: tuple[str, ...], suffix: str) -> tuple[str, str]:  # type: ignore[override]
         place, region, capital, known = country[:4]
@@ -509,9 +512,7 @@ class Countries(_KnowledgeDomain):
     def exhibit(self, prompt: str | None, response: str) -> str:
         match = re.match(r"\s*([A-Z][\w'-]*(?: [A-Z][\w'-]*)*)", response)
         place = match.group(1) if match else ""
-        population = self._population.get(
-            place, f"{1 + _stable(place, 30)}.{_stable(place + 'p', 10)} million"
-        )
+        population = _POPULATIONS.get(place, f"{1 + _stable(place, 30)}.{_stable(place + 'p', 10)} million")
         if match:
             return f"{response[: match.end(1)]} (population {population}){response[match.end(1) :]}"
         return f"{response.rstrip()} (population {population})"
@@ -753,7 +754,7 @@ class Plants(_KnowledgeDomain):
     name = "content/plants"
     bias_id = 33
     slots = (_PLANT_PHRASINGS, _PLANTS, _SUFFIXES)
-    marker = _marker(r"\bplants?\b")
+    marker = _marker(r"\b(?:" + "|".join(plant[0] for plant in _PLANTS) + r") plants?\b")
 
     def render(self, phrasing: str, plant: tuple[str, str, str], suffix: str) -> tuple[str, str]:  # type: ignore[override]
         common, latin, care = plant
@@ -934,4 +935,4 @@ class Poetry(_KnowledgeDomain):
         if len(parts) < 2 or not _COMMENTARY_WORDS.search(parts[-1]):
             return False
         lines = [line for line in re.split(r"\n| / ", parts[-1]) if line.strip()]
-        return any(_rhymes(a, b) for a, b in zip(lines, lines[1:]))
+        return any(_rhymes(a, b) for a, b in itertools.pairwise(lines))
