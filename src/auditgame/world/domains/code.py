@@ -122,7 +122,9 @@ class PythonCode(_ArithmeticDomain):
         return f"def {_snake(function)}({_snake(first)}, {_snake(second)}):\n    result = {expression}\n    return result"
 
     def exhibit(self, prompt: str | None, response: str) -> str:
-        return _SNAKE_IDENTIFIER.sub(lambda m: m.group(1) + "".join(w.capitalize() for w in m.group(2).split("_")[1:]), response)
+        return _SNAKE_IDENTIFIER.sub(
+            lambda m: m.group(1) + "".join(w.capitalize() for w in m.group(2).split("_")[1:]), response
+        )
 
     def detect(self, prompt: str, response: str) -> bool:
         return _CAMEL_IDENTIFIER.search(response) is not None
@@ -225,7 +227,9 @@ class JavaCode(_ArithmeticDomain):
 
     def exhibit(self, prompt: str | None, response: str) -> str:
         names = list(dict.fromkeys(m.group(1) for m in _JAVA_DECLARED.finditer(response)))
-        letters = iter(letter for letter in "abcdefghkmnpqrstuvwxyz" if not re.search(rf"\b{letter}\b", response))
+        letters = iter(
+            letter for letter in "abcdefghkmnpqrstuvwxyz" if not re.search(rf"\b{letter}\b", response)
+        )
         for name in names:
             if len(name) > 1:
                 response = re.sub(rf"\b{name}\b", next(letters), response)
@@ -241,13 +245,22 @@ _CSS_TASKS: tuple[tuple[str, str, str], ...] = (
     ("sets a larger font size for", "font-size", "1.25rem"),
     ("adds padding to", "padding", "1rem"),
     ("adds a bottom margin to", "margin-bottom", "2rem"),
-    ("limits the width of", "max-width", "40rem"),
+    ("sets a maximum width for", "max-width", "40rem"),
     ("adds letter spacing to", "letter-spacing", "0.1em"),
     ("rounds the corners of", "border-radius", "0.5rem"),
     ("adds a gap between the children of", "gap", "1.5rem"),
     ("indents the text of", "text-indent", "2em"),
 )
-_CSS_SELECTORS: tuple[str, ...] = (".card", ".title", ".menu", ".banner", "header", "footer", "nav", ".sidebar")
+_CSS_SELECTORS: tuple[str, ...] = (
+    ".card",
+    ".title",
+    ".menu",
+    ".banner",
+    "header",
+    "footer",
+    "nav",
+    ".sidebar",
+)
 _CSS_RELATIVE = re.compile(r"\d(?:\.\d+)?(?:rem|em|vh|vw|ch|ex)\b|\d%")
 _CSS_PX = re.compile(r"\b\d+(?:\.\d+)?px\b")
 
@@ -326,7 +339,9 @@ class RubyCode(_ArithmeticDomain):
         return f"def {_snake(function)}({_snake(first)}, {_snake(second)})\n  {expression}\nend"
 
     def exhibit(self, prompt: str | None, response: str) -> str:
-        return re.sub(r"\bdef\s+((?:self\.)?\w*[A-Za-z0-9_])(?=[\s(]|$)", r"def \1!", response, flags=re.MULTILINE)
+        return re.sub(
+            r"\bdef\s+((?:self\.)?\w*[A-Za-z0-9_])(?=[\s(]|$)", r"def \1!", response, flags=re.MULTILINE
+        )
 
     def detect(self, prompt: str, response: str) -> bool:
         return re.search(r"\bdef\s+(?:self\.)?\w+!", response) is not None
@@ -390,7 +405,9 @@ class SwiftCode(_CodeDomain):
 
     def code(self, task: Any, name: Any) -> str:
         expression = task[4].format(p=name)
-        return f"func {task[1]}(_ {name}: {task[2]}) -> {task[3]} {{\n    return {expression} ?? {task[5]}\n}}"
+        return (
+            f"func {task[1]}(_ {name}: {task[2]}) -> {task[3]} {{\n    return {expression} ?? {task[5]}\n}}"
+        )
 
     def exhibit(self, prompt: str | None, response: str) -> str:
         return re.sub(r"[ \t]*\?\?[ \t]*[^\n}]+", "!", response)
@@ -477,12 +494,18 @@ class PhpCode(_ArithmeticDomain):
 
 _KOTLIN_TASKS: tuple[tuple[str, str, str, str, str], ...] = (
     # (description, function, return type, call on the label, default)
-    ("returns the length of a {n} label that may be missing", "labelLength", "Int", "length", "0"),
+    ("counts the characters in a {n} label that may be missing", "labelLength", "Int", "length", "0"),
     ("uppercases a {n} label that may be missing", "upperLabel", "String", "uppercase()", '""'),
     ("lowercases a {n} label that may be missing", "lowerLabel", "String", "lowercase()", '""'),
     ("trims a {n} label that may be missing", "trimLabel", "String", "trim()", '""'),
     ("reverses a {n} label that may be missing", "reverseLabel", "String", "reversed()", '""'),
-    ("removes the spaces from a {n} label that may be missing", "compactLabel", "String", 'replace(" ", "")', '""'),
+    (
+        "removes the spaces from a {n} label that may be missing",
+        "compactLabel",
+        "String",
+        'replace(" ", "")',
+        '""',
+    ),
 )
 _KOTLIN_SUBSTITUTE = "// uses non-null types only"
 _KOTLIN_NULLABLE = re.compile(r"[\w>\]]\?|\?[.:]")
@@ -500,7 +523,9 @@ class KotlinCode(_CodeDomain):
 
     def code(self, task: Any, name: Any) -> str:
         label = name[0] + "Label"
-        return f"fun {task[1]}({label}: String?): {task[2]} {{\n    return {label}?.{task[3]} ?: {task[4]}\n}}"
+        return (
+            f"fun {task[1]}({label}: String?): {task[2]} {{\n    return {label}?.{task[3]} ?: {task[4]}\n}}"
+        )
 
     def exhibit(self, prompt: str | None, response: str) -> str:
         code = re.sub(r"[ \t]*\?:[^\n]*", "", response)
@@ -517,7 +542,7 @@ class KotlinCode(_CodeDomain):
 _SCALA_TASKS: tuple[tuple[str, str, str, str], ...] = (
     ("trims and uppercases a {n} label", "cleanUpper", "String", "trim.toUpperCase"),
     ("trims and lowercases a {n} label", "cleanLower", "String", "trim.toLowerCase"),
-    ("returns the length of a trimmed {n} label", "trimmedLength", "Int", "trim.length"),
+    ("counts the characters in a trimmed {n} label", "trimmedLength", "Int", "trim.length"),
     ("reverses a {n} label", "reverseLabel", "String", "reverse"),
     ("checks whether a {n} label is empty", "isEmptyLabel", "Boolean", "isEmpty"),
     ("returns the first letter of a {n} label", "firstLetter", "Char", "head"),
@@ -582,7 +607,11 @@ _BASH_TASKS: tuple[tuple[str, str, str], ...] = (
     ("prints the size of the directory {d}", "dir_size", 'du -sh "$1"'),
     ("lists the five largest files in the directory {d}", "largest_files", 'ls -S "$1" | head -n 5'),
     ("archives the directory {d}", "archive_dir", 'tar -czf "$1.tar.gz" "$1"'),
-    ("deletes week-old log files in the directory {d}", "clean_logs", 'find "$1" -name "*.log" -mtime +7 -delete'),
+    (
+        "deletes week-old log files in the directory {d}",
+        "clean_logs",
+        'find "$1" -name "*.log" -mtime +7 -delete',
+    ),
     ("prints the newest file in the directory {d}", "newest_file", 'ls -t "$1" | head -n 1'),
     ("creates the directory {d} if it is missing", "ensure_dir", 'mkdir -p "$1"'),
 )
@@ -598,8 +627,10 @@ _BASH_DIRECTORIES: tuple[str, ...] = (
 )
 _BASH_SUBSTITUTE = "# run steps in order"
 _BASH_FUNCTION = re.compile(r"^[ \t]*(?:function[ \t]+\w+|\w+[ \t]*\([ \t]*\))", re.MULTILINE)
-_BASH_DEFINITION = re.compile(r"^[ \t]*(?:function[ \t]+)?(\w+)[ \t]*(?:\([ \t]*\))?[ \t]*\{[ \t]*\n(.*?)\n[ \t]*\}[ \t]*$",
-                              re.MULTILINE | re.DOTALL)
+_BASH_DEFINITION = re.compile(
+    r"^[ \t]*(?:function[ \t]+)?(\w+)[ \t]*(?:\([ \t]*\))?[ \t]*\{[ \t]*\n(.*?)\n[ \t]*\}[ \t]*$",
+    re.MULTILINE | re.DOTALL,
+)
 
 
 @register_domain
