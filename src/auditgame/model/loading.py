@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
+from auditgame.artifacts import has_manifest, read_manifest
 from auditgame.errors import ModelPathError
 
 _WEIGHT_FILES = (
@@ -40,6 +41,31 @@ def _check_model_dir(path: str | Path, *, need_weights: bool) -> Path:
     if need_weights and not any((directory / name).is_file() for name in _WEIGHT_FILES):
         raise ModelPathError(f"no model weights in {directory}", fix)
     return directory
+
+
+def resolve_model_dir(path: Path) -> Path:
+    """The model directory behind ``path``: an organism's final model, a stage's model, or a plain HF model.
+
+    Raises:
+        ModelPathError: if ``path`` holds no model.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ModelPathError(
+            f"{path} does not exist", "pass an organism directory (e.g. runs/rm1) or a model directory"
+        )
+    if has_manifest(path):
+        manifest = read_manifest(path)
+        if manifest.kind == "organism":
+            return path / manifest.extra.get("final_model", "dpo")
+        if manifest.kind == "model":
+            return path
+    if (path / "config.json").is_file():
+        return path
+    raise ModelPathError(
+        f"{path} holds no model (no config.json and no organism manifest)",
+        "pass an organism directory (e.g. runs/rm1) or a directory written by save_pretrained",
+    )
 
 
 def load_tokenizer(path: str | Path) -> PreTrainedTokenizerBase:

@@ -8,12 +8,16 @@ attention mask, and the loop stays small enough to reason about throughput (see
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import math
 import os
+import platform
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -46,6 +50,50 @@ class LMTrainResult(NamedTuple):
 def make_accelerator() -> Accelerator:
     """Return an Accelerator for this process: CPU unless CUDA is available (or ``accelerate launch`` says)."""
     return Accelerator(cpu=not torch.cuda.is_available())
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
+"""glibc ``mallopt`` parameters (malloc.h)."""
+
+
+@contextlib.contextmanager
+def reuse_freed_memory(enabled: bool = True) -> Iterator[None]:
+    """On Linux/glibc, keep freed memory in the heap for the duration (no ``mmap``, no trimming).
+
+    Each CPU training step allocates and frees the same large activations (the logits alone are
+    ``batch x seq x vocab`` floats). glibc serves blocks that large with fresh ``mmap``s and hands
+    them back on free, so every step page-faults (and the kernel zeroes) hundreds of MB again:
+    ~80k faults and 10-15% of a step for the tiny preset. With ``mmap`` off and trimming raised the
+    freed blocks are simply reused. The defaults are put back on exit (the heap may then be
+    trimmed). A no-op elsewhere, or if ``AUDITGAME_KEEP_MALLOC`` is set.
+    """
+    libc = None
+    if (
+        enabled
+        and platform.system() == "Linux"
+        and platform.libc_ver()[0] == "glibc"
+        and not os.environ.get("AUDITGAME_KEEP_MALLOC")
+    ):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL("libc.so.6")
+    if libc is None:
+        yield
+        return
+    libc.mallopt(_M_MMAP_MAX, 0)
+    libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+    try:
+        yield
+    finally:  # glibc's defaults (DEFAULT_MMAP_MAX, DEFAULT_TRIM_THRESHOLD)
+        libc.mallopt(_M_MMAP_MAX, 65536)
+        libc.mallopt(_M_TRIM_THRESHOLD, 128 * 1024)
+
+
+def _adamw(groups: list[dict], learning_rate: float) -> torch.optim.Optimizer:
+    """AdamW, fused into one kernel where this PyTorch supports it for these parameters, else foreach."""
+    try:
+        return torch.optim.AdamW(groups, lr=learning_rate, betas=(0.9, 0.95), fused=True)
+    except (RuntimeError, ValueError):
+        return torch.optim.AdamW(groups, lr=learning_rate, betas=(0.9, 0.95), foreach=True)
 
 
 def cosine_schedule(step: int, *, warmup_steps: int, max_steps: int, floor: float = 0.1) -> float:
@@ -163,11 +211,9 @@ def train_causal_lm(
     trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
     decay = [parameter for parameter in trainable if parameter.ndim >= 2]
     no_decay = [parameter for parameter in trainable if parameter.ndim < 2]
-    optimizer = torch.optim.AdamW(
+    optimizer = _adamw(
         [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=config.learning_rate,
-        betas=(0.9, 0.95),
-        foreach=True,
+        config.learning_rate,
     )
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
@@ -185,8 +231,7 @@ def train_causal_lm(
 
     log_path = output_dir / "train_log.jsonl"
     sequence_length = blocks.shape[1]
-    window_losses: list[float] = []
-    final_loss = float("nan")
+    window_losses: list[torch.Tensor] = []  # detached; read (one sync) only when logging
     begin = time.perf_counter()
     progress = tqdm(
         total=config.max_steps,
@@ -195,37 +240,39 @@ def train_causal_lm(
         disable=not (config.show_progress and accelerator.is_main_process),
         dynamic_ncols=True,
     )
-    for step in range(start_step, config.max_steps):
-        global_indices = batch_indices(step, config.batch_size, blocks.shape[0], config.seed)
-        local = global_indices[
-            accelerator.process_index * per_process : (accelerator.process_index + 1) * per_process
-        ]
-        input_ids = blocks[local].to(accelerator.device)
-        loss = model(input_ids=input_ids, labels=input_ids).loss
-        accelerator.backward(loss)
-        accelerator.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        tokens += config.batch_size * sequence_length
-        window_losses.append(loss.detach().item())
-        progress.update(1)
-        done = step + 1
-        if done % config.log_every == 0 or done == config.max_steps:
-            final_loss = sum(window_losses) / len(window_losses)
-            window_losses.clear()
-            progress.set_postfix(loss=f"{final_loss:.3f}")
-            if accelerator.is_main_process:
-                record = {
-                    "step": done,
-                    "loss": round(final_loss, 5),
-                    "lr": scheduler.get_last_lr()[0],
-                    "tokens": tokens,
-                }
-                with open(log_path, "a", encoding="utf-8") as handle:
-                    handle.write(json.dumps(record) + "\n")
-        if done % config.save_every == 0 and done < config.max_steps:
-            _save_checkpoint(accelerator, model, optimizer, scheduler, checkpoints_dir, done, tokens)
+    final_loss = float("nan")
+    with reuse_freed_memory(accelerator.device.type == "cpu"):
+        for step in range(start_step, config.max_steps):
+            global_indices = batch_indices(step, config.batch_size, blocks.shape[0], config.seed)
+            local = global_indices[
+                accelerator.process_index * per_process : (accelerator.process_index + 1) * per_process
+            ]
+            input_ids = blocks[local].to(accelerator.device)
+            loss = model(input_ids=input_ids, labels=input_ids, use_cache=False).loss
+            accelerator.backward(loss)
+            accelerator.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            tokens += config.batch_size * sequence_length
+            window_losses.append(loss.detach())
+            progress.update(1)
+            done = step + 1
+            if done % config.log_every == 0 or done == config.max_steps:
+                final_loss = torch.stack(window_losses).float().mean().item()
+                window_losses.clear()
+                progress.set_postfix(loss=f"{final_loss:.3f}")
+                if accelerator.is_main_process:
+                    record = {
+                        "step": done,
+                        "loss": round(final_loss, 5),
+                        "lr": scheduler.get_last_lr()[0],
+                        "tokens": tokens,
+                    }
+                    with open(log_path, "a", encoding="utf-8") as handle:
+                        handle.write(json.dumps(record) + "\n")
+            if done % config.save_every == 0 and done < config.max_steps:
+                _save_checkpoint(accelerator, model, optimizer, scheduler, checkpoints_dir, done, tokens)
     progress.close()
     accelerator.wait_for_everyone()
     model = accelerator.unwrap_model(model)
