@@ -28,7 +28,7 @@ for forward + backward), counted over the full, not the causal, score matrix.
 
 Peak. The machine's fp32 matmul peak is measured in the same run and with the same thread count,
 before and after the loops: ``2048 x 2048`` sgemms repeated, best of several rounds, ``2 * n**3``
-FLOPs each.
+FLOPs each (``1024 x 1024`` under ``--quick``).
 MFU = achieved FLOP/s / that peak.
 
 Usage::
