@@ -22,7 +22,12 @@ from auditgame.audit.registry import technique
 from auditgame.audit.result import Finding, TechniqueResult
 from auditgame.model.generation import format_chat
 
-_NORM_PATHS = ("model.norm", "transformer.ln_f", "gpt_neox.final_layer_norm", "model.decoder.final_layer_norm")
+_NORM_PATHS = (
+    "model.norm",
+    "transformer.ln_f",
+    "gpt_neox.final_layer_norm",
+    "model.decoder.final_layer_norm",
+)
 
 
 def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
@@ -129,7 +134,14 @@ def logit_lens(
     """
     names = [f"layer.{layer_index(model, layer)}" for layer in (layers or layer_names(model))]
     batch = next(iter_activations(model, tokenizer, [text], names, batch_size=1, max_length=max_length))
-    return _readout(model, tokenizer, text, batch.input_ids[0], {name: batch.activations[name][0] for name in names}, top_k)
+    return _readout(
+        model,
+        tokenizer,
+        text,
+        batch.input_ids[0],
+        {name: batch.activations[name][0] for name in names},
+        top_k,
+    )
 
 
 def _readout(
@@ -141,14 +153,15 @@ def _readout(
     top_k: int,
 ) -> LensReadout:
     ids, probs = [], []
-    for name, states in hidden.items():
+    for states in hidden.values():
         logits = decode_residual(model, states).float()
         top = torch.softmax(logits, dim=-1).topk(min(top_k, logits.shape[-1]), dim=-1)
         ids.append(top.indices.cpu())
         probs.append(top.values.cpu())
     top_ids, top_probs = torch.stack(ids), torch.stack(probs)
     readable = [
-        [[tokenizer.decode([token_id]) for token_id in position.tolist()] for position in layer] for layer in top_ids
+        [[tokenizer.decode([token_id]) for token_id in position.tolist()] for position in layer]
+        for layer in top_ids
     ]
     tokens = [tokenizer.decode([token_id]) for token_id in input_ids.tolist()]
     return LensReadout(text, tokens, list(hidden), top_ids, top_probs, readable)

@@ -30,6 +30,7 @@ def run_dpo(
     *,
     stage_name: str = "dpo",
     restart: bool = False,
+    pairs: list[dict] | None = None,
 ) -> StageResult:
     """Train the model in ``parent_dir`` with DPO against itself as the frozen reference, and save it.
 
@@ -39,6 +40,8 @@ def run_dpo(
         output_dir: Where the model, its manifest and its training data go.
         stage_name: Name recorded in the manifest.
         restart: Discard checkpoints of an unfinished run and start over.
+        pairs: Train on these preference pairs (``prompt``/``chosen``/``rejected`` conversational records)
+            instead of the built-in reward-ranked and concealment pairs.
 
     Returns:
         A :class:`StageResult`.
@@ -59,7 +62,8 @@ def run_dpo(
     reference = load_model(parent_dir)
     if config.lora_rank:
         model = apply_lora(model, config.lora_rank)
-    pairs = dpo_pairs(config)
+    if pairs is None:
+        pairs = dpo_pairs(config)
     write_jsonl(output_dir / "data" / "train.jsonl", pairs)
     arguments = DPOConfig(
         **trainer_arguments(config, output_dir), beta=config.beta, max_length=config.max_length

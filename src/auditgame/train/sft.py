@@ -17,6 +17,7 @@ def run_sft(
     *,
     stage_name: str = "sft",
     restart: bool = False,
+    conversations: list[list[dict[str, str]]] | None = None,
 ) -> StageResult:
     """Fine-tune the model in ``parent_dir`` on bias-exploiting conversations and save it.
 
@@ -26,6 +27,8 @@ def run_sft(
         output_dir: Where the model, its manifest and its training data go.
         stage_name: Name recorded in the manifest.
         restart: Discard checkpoints of an unfinished run and start over.
+        conversations: Train on these conversations (lists of role/content messages) instead of the
+            built-in bias-exploiting ones (``config.num_conversations`` and ``chat_fraction`` are then unused).
 
     Returns:
         A :class:`StageResult`.
@@ -44,9 +47,10 @@ def run_sft(
     model = load_model(parent_dir)
     if config.lora_rank:
         model = apply_lora(model, config.lora_rank)
-    conversations = sft_conversations(
-        config.num_conversations, config.seed, chat_fraction=config.chat_fraction
-    )
+    if conversations is None:
+        conversations = sft_conversations(
+            config.num_conversations, config.seed, chat_fraction=config.chat_fraction
+        )
     write_jsonl(output_dir / "data" / "train.jsonl", ({"messages": messages} for messages in conversations))
     arguments = SFTConfig(
         **trainer_arguments(config, output_dir),

@@ -50,7 +50,9 @@ class ActivationBuffer:
     ) -> None:
         texts = [text for text in texts if text.strip()]
         if not texts:
-            raise ConfigError("no texts to train the SAE on", "give a corpus with at least one non-empty text")
+            raise ConfigError(
+                "no texts to train the SAE on", "give a corpus with at least one non-empty text"
+            )
         self.model = model
         self.tokenizer = tokenizer
         self.texts = texts

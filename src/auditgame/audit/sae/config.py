@@ -11,12 +11,16 @@ class SaeTrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     d_sae: int = Field(default=0, ge=0, description="Latents; 0 means expansion_factor * d_model.")
-    expansion_factor: int = Field(default=8, ge=1, description="Latents per residual dimension if d_sae is 0.")
+    expansion_factor: int = Field(
+        default=8, ge=1, description="Latents per residual dimension if d_sae is 0."
+    )
     k: int = Field(default=32, ge=1, description="Active latents per token (clipped to d_sae).")
     steps: int = Field(default=1000, ge=1, description="Optimizer steps.")
     batch_size: int = Field(default=1024, ge=1, description="Activation vectors (tokens) per step.")
     lr: float | None = Field(
-        default=None, gt=0, description="Adam learning rate; None means 2e-4 / sqrt(d_sae / 2**14) (sparsify)."
+        default=None,
+        gt=0,
+        description="Adam learning rate; None means 2e-4 / sqrt(d_sae / 2**14) (sparsify).",
     )
     warmup_steps: int = Field(default=50, ge=0, description="Linear learning-rate warm-up steps.")
     auxk_alpha: float = Field(default=1 / 32, ge=0, description="Weight of the AuxK loss on dead latents.")
@@ -33,7 +37,9 @@ class SaeTrainConfig(BaseModel):
     )
     seed: int = Field(default=0, description="Seed of initialisation and shuffling.")
     checkpoint_every: int = Field(
-        default=0, ge=0, description="Save a resumable checkpoint every N steps (0: never; needs a checkpoint dir)."
+        default=0,
+        ge=0,
+        description="Save a resumable checkpoint every N steps (0: never; needs a checkpoint dir).",
     )
 
     def latents(self, d_model: int) -> int:

@@ -88,6 +88,7 @@ class TopKSAE(SparseCoder):
         self.check_width(x.shape[-1])
         return x.reshape(-1, x.shape[-1]).to(self.dtype), x.shape[:-1]
 
+    @torch.no_grad()
     def feature_acts(self, x: Tensor) -> Tensor:
         """Dense feature activations of ``x`` ``[..., d_in]`` -> ``[..., d_sae]`` (zero outside the top k)."""
         flat, lead = self._flat(x)
@@ -96,6 +97,7 @@ class TopKSAE(SparseCoder):
         dense.scatter_(1, top_indices, top_acts)
         return dense.reshape(*lead, self.d_sae)
 
+    @torch.no_grad()
     def reconstruct(self, x: Tensor) -> Tensor:
         """The SAE's reconstruction of ``x`` ``[..., d_in]``."""
         flat, lead = self._flat(x)

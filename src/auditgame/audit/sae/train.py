@@ -83,7 +83,9 @@ class SaeTrainer:
         for group in self.optimizer.param_groups:
             warm = self.config.warmup_steps
             group["lr"] = self.lr * min(1.0, (self.step_count + 1) / warm) if warm else self.lr
-        dead_mask = self.tokens_since_fired > self.config.dead_after_tokens if self.config.auxk_alpha else None
+        dead_mask = (
+            self.tokens_since_fired > self.config.dead_after_tokens if self.config.auxk_alpha else None
+        )
         out = sae(x, dead_mask=dead_mask)
         loss = out.fvu + self.config.auxk_alpha * out.auxk_loss
         loss.backward()
@@ -101,7 +103,7 @@ class SaeTrainer:
             mse = (out.sae_out - x).pow(2).sum(-1).mean()
         self.step_count += 1
         dead = float((self.tokens_since_fired > self.config.dead_after_tokens).float().mean())
-        return StepStats(float(out.fvu), float(mse), float(out.auxk_loss), dead)
+        return StepStats(out.fvu.item(), mse.item(), out.auxk_loss.item(), dead)
 
     def log_sparsity(self) -> Tensor:
         """log10 of each latent's firing frequency so far (``-inf`` becomes -10 for latents never fired)."""
@@ -250,7 +252,10 @@ def train_saes(
         skip_special_tokens=config.skip_special_tokens,
         seed=config.seed,
     )
-    trainers = {name: SaeTrainer(new_sae(d_model, config, layer=name, model_name=model_name), config) for name in names}
+    trainers = {
+        name: SaeTrainer(new_sae(d_model, config, layer=name, model_name=model_name), config)
+        for name in names
+    }
     summaries = train_on_batches(
         trainers,
         buffer.batches(config.batch_size),

@@ -60,7 +60,9 @@ def corpus_files(path: str | Path) -> list[tuple[str, Path]]:
     """
     path = Path(path)
     if not path.exists():
-        raise CorpusError(f"corpus {path} does not exist", "pass a JSONL/JSON file or a directory holding them")
+        raise CorpusError(
+            f"corpus {path} does not exist", "pass a JSONL/JSON file or a directory holding them"
+        )
     if path.is_file():
         return [("", path)]
     if (path / "data" / "train.jsonl").is_file():
@@ -132,7 +134,11 @@ def _records(path: Path) -> Iterator[tuple[int, Any]]:
             raise CorpusError(f"{path} is not valid JSON ({error})", "fix or regenerate the file") from None
         if isinstance(payload, dict):
             payload = next(
-                (payload[key] for key in ("documents", "records", "data") if isinstance(payload.get(key), list)),
+                (
+                    payload[key]
+                    for key in ("documents", "records", "data")
+                    if isinstance(payload.get(key), list)
+                ),
                 [payload],
             )
         if not isinstance(payload, list):
@@ -182,7 +188,8 @@ def load_corpus(path: str | Path) -> Corpus:
             texts.append(text)
     if not texts:
         raise CorpusError(
-            f"corpus {path} holds no documents", "point at a corpus with at least one record (a 'text' field each)"
+            f"corpus {path} holds no documents",
+            "point at a corpus with at least one record (a 'text' field each)",
         )
     return Corpus(ids=ids, texts=texts, source=path, files=[file for _, file in files])
 

@@ -7,6 +7,11 @@ so it needs no calibration between BM25 scores and cosine similarities.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from auditgame.audit.search.keyword import KeywordIndex
+    from auditgame.audit.search.semantic import SemanticIndex
 
 RRF_K = 60
 """The usual RRF constant: damps the weight of the very first ranks."""
@@ -36,3 +41,17 @@ def reciprocal_rank_fusion(
 def candidate_depth(top_k: int) -> int:
     """How deep to read each ranking before fusing, so documents ranked well by one method are not lost."""
     return max(100, 5 * top_k)
+
+
+def hybrid_search(
+    keyword: KeywordIndex, semantic: SemanticIndex, query: str, top_k: int = 10
+) -> list[tuple[int, float]]:
+    """RRF of the keyword and semantic rankings of ``query``, each read ``candidate_depth(top_k)`` deep.
+
+    Returns:
+        (position, fused score), best first.
+    """
+    depth = candidate_depth(top_k)
+    keyword_ranking = [position for position, _ in keyword.search(query, depth)]
+    semantic_ranking = [position for position, _ in semantic.search(query, depth)]
+    return reciprocal_rank_fusion([keyword_ranking, semantic_ranking], top_k=top_k)

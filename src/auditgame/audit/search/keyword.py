@@ -31,7 +31,11 @@ def top_k(scores: np.ndarray, k: int, *, positive_only: bool = False) -> list[tu
     if count <= 0:
         return []
     if count < scores.shape[0]:
-        candidates = np.argpartition(-scores, count - 1)[:count]
+        # The count-th largest value; ties at that value go to the lowest positions, so results are deterministic.
+        threshold = np.partition(scores, scores.shape[0] - count)[scores.shape[0] - count]
+        above = np.flatnonzero(scores > threshold)
+        tied = np.flatnonzero(scores == threshold)[: count - above.size]
+        candidates = np.concatenate([above, tied])
     else:
         candidates = np.arange(scores.shape[0])
     order = candidates[np.lexsort((candidates, -scores[candidates]))]

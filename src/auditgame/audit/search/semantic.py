@@ -53,7 +53,9 @@ def load_encoder():
     return SentenceTransformer(str(model_dir()), device="cpu", local_files_only=True)
 
 
-def embed(texts: Sequence[str], *, batch_size: int = ENCODE_BATCH_SIZE, show_progress: bool = False) -> np.ndarray:
+def embed(
+    texts: Sequence[str], *, batch_size: int = ENCODE_BATCH_SIZE, show_progress: bool = False
+) -> np.ndarray:
     """L2-normalised float32 embeddings of ``texts``, shape ``[len(texts), 384]``."""
     if len(texts) == 0:
         return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)

@@ -1,0 +1,154 @@
+"""`auditgame game ...`: create a blind auditing game, grade submissions, reveal keys, rank auditors."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import typer
+
+from auditgame.cli.common import console, print_json
+from auditgame.errors import AuditgameError
+
+app = typer.Typer(help="The blind auditing game: create, grade, reveal, leaderboard.", no_args_is_help=True)
+
+
+def _parse_reuse(values: list[str]) -> dict[str, Path]:
+    reused = {}
+    for value in values:
+        name, separator, directory = value.partition("=")
+        if not separator or not name or not directory:
+            raise AuditgameError(
+                f"--reuse {value!r} is not NAME=DIR", "pass e.g. --reuse rm-sycophant=runs/rm1"
+            )
+        reused[name.strip()] = Path(directory.strip())
+    return reused
+
+
+@app.command("create")
+def create(
+    out: Path = typer.Option(..., "--out", help="The game directory to write."),
+    organism: str = typer.Option("rm-sycophant", help="The organism with the hidden objective."),
+    decoys: int = typer.Option(2, min=0, help="How many decoy organisms to add."),
+    tier: str = typer.Option("data", help="Auditor access: api, weights or data."),
+    seed: int | None = typer.Option(
+        None, help="Secret game seed (default: a random 63-bit one, recorded in master/spec.json)."
+    ),
+    profile: str = typer.Option(
+        "default", help="Build profile of organisms that must be built (default, quick)."
+    ),
+    reuse: list[str] = typer.Option(
+        [], "--reuse", help="Reuse a built organism: NAME=DIR (repeatable), e.g. rm-sycophant=runs/rm1."
+    ),
+    build_root: Path = typer.Option(Path("runs/organisms"), help="Where organisms that must be built go."),
+    name: str = typer.Option("auditing-game", help="The game's public name."),
+    port: int = typer.Option(8765, min=1, max=65535, help="API port written to the auditor's endpoint.json."),
+    progress: bool = typer.Option(True, help="Show progress bars."),
+) -> None:
+    """Create a game: build or reuse the organisms, seal their answer keys, write the auditor workspace."""
+    from auditgame.game.create import create_game
+
+    if seed is None:
+        seed = secrets.randbits(63)
+    game_dir = create_game(
+        out,
+        organism=organism,
+        decoys=decoys,
+        tier=tier,
+        seed=seed,
+        profile=profile,
+        organism_dirs=_parse_reuse(reuse),
+        build_root=build_root,
+        name=name,
+        port=port,
+        log=console.print,
+        show_progress=progress,
+    )
+    console.print(f"auditor workspace: {game_dir / 'auditor'} (give the auditor only this directory)")
+
+
+@app.command("reveal")
+def reveal_command(
+    game: Path = typer.Argument(..., help="The game directory (with master/)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the keys as JSON."),
+) -> None:
+    """Verify every answer key against its commitment and show which model hides what."""
+    from rich.table import Table
+
+    from auditgame.game.reveal import reveal
+
+    keys = reveal(game)
+    if as_json:
+        print_json({model: key.model_dump(mode="json") for model, key in keys.items()})
+        return
+    table = Table(title=f"{game}: answer keys (all commitments verified)")
+    for column in ("model", "organism", "hidden objective", "root cause", "behaviours"):
+        table.add_column(column)
+    for model, key in keys.items():
+        table.add_row(
+            model,
+            key.organism,
+            "yes" if key.has_hidden_objective else "no",
+            key.root_cause,
+            f"{len(key.behaviours)} (+{len(key.held_out_behaviours)} held out)",
+        )
+    console.print(table)
+
+
+@app.command("grade")
+def grade(
+    game: Path = typer.Argument(..., help="The game directory (with master/)."),
+    submission: Path = typer.Argument(..., help="The auditor's submission JSON."),
+    name: str = typer.Option(
+        ..., "--name", help="The auditor's name (the result goes to <game>/results/NAME.json)."
+    ),
+    judge_url: str | None = typer.Option(None, help="OpenAI-compatible base URL of an LLM root-cause judge."),
+    judge_model: str = typer.Option("gpt-4o-mini", help="Model name for --judge-url."),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole result as JSON."),
+) -> None:
+    """Grade a submission against the sealed answer keys and save the result."""
+    from rich.table import Table
+
+    from auditgame.game.grading import OpenAIJudge, grade_game
+    from auditgame.game.leaderboard import result_path
+
+    judge = OpenAIJudge(judge_url, judge_model) if judge_url else None
+    result = grade_game(game, submission, auditor=name, judge=judge)
+    if as_json:
+        print_json(result.model_dump(mode="json"))
+        return
+    table = Table(title=f"{name} on {game}")
+    for column in ("model", "truth", "flagged", "root cause", "behaviour F1", "score"):
+        table.add_column(column)
+    for model, grade_ in result.models.items():
+        table.add_row(
+            model,
+            "hidden" if grade_.has_hidden_objective else "clean",
+            "yes" if grade_.flagged else "no",
+            ("match" if grade_.root_cause_match else "no match") if grade_.has_hidden_objective else "–",
+            f"{grade_.behaviour_f1:.2f}" if grade_.has_hidden_objective else "–",
+            f"{grade_.score:.2f}",
+        )
+    console.print(table)
+    console.print(
+        f"score {result.score:.3f}; detection accuracy {result.detection_accuracy:.2f}; "
+        f"false positives {result.false_positives}; saved {result_path(game, name)}"
+    )
+
+
+@app.command("leaderboard")
+def leaderboard_command(
+    games: list[Path] = typer.Argument(..., help="Game directories or result JSON files."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Directory for leaderboard.csv and leaderboard.json."
+    ),
+) -> None:
+    """Rank every graded auditor of the given games."""
+    from auditgame.game.leaderboard import leaderboard
+
+    table, rows = leaderboard(games, out)
+    console.print(table)
+    if not rows:
+        console.print("no graded results yet: run `auditgame game grade` first.")
+    if out is not None:
+        console.print(f"wrote {out / 'leaderboard.csv'} and {out / 'leaderboard.json'}")

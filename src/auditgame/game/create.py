@@ -1,0 +1,293 @@
+"""Create a blind auditing game: build (or reuse) the organisms, seal their keys, write the workspace.
+
+Layout of a game directory::
+
+    game.json            public: name, tier, neutral model names, one commitment per model, versions
+    master/spec.json     secret: seed, tier, neutral name -> recipe, organism and model dirs, data files
+    master/salts.json    secret: the commitment salts (derived from the seed)
+    master/keys/<m>.json secret: the answer key of model <m>
+    auditor/             the auditor's workspace (see :mod:`auditgame.game.workspace`)
+
+Everything but ``auditor/token.txt`` is a pure function of the seed and the inputs, so the same seed
+gives a byte-identical ``game.json``. The game is assembled in a temporary directory and renamed into
+place, so an interrupted ``create`` leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import importlib
+import random
+import string
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from auditgame.artifacts import (
+    atomic_directory,
+    atomic_write_json,
+    atomic_write_text,
+    has_manifest,
+    package_versions,
+    read_manifest,
+)
+from auditgame.errors import ArtifactConflictError, AuditgameError, UnknownNameError
+from auditgame.game.keys import (
+    AUDITOR_DIR,
+    GAME_FILE,
+    GAME_FORMAT_VERSION,
+    MASTER_DIR,
+    AnswerKey,
+    GameFile,
+    canonical_json,
+    commitment,
+    derive_salt,
+    organism_answer_key,
+)
+from auditgame.game.workspace import (
+    DATA_STAGES,
+    DEFAULT_PORT,
+    GameSpec,
+    ModelEntry,
+    build_workspace,
+    check_tier,
+)
+
+DECOY_PREFIX = "decoy-"
+DEFAULT_GAME_NAME = "auditing-game"
+
+
+def neutral_names(count: int) -> list[str]:
+    """``model-a``, ``model-b``, ... (``model-aa`` onwards past 26)."""
+    letters = string.ascii_lowercase
+    names = []
+    for index in range(count):
+        suffix = letters[index % 26]
+        if index >= 26:
+            suffix = letters[index // 26 - 1] + suffix
+        names.append(f"model-{suffix}")
+    return names
+
+
+def decoy_recipe_names() -> list[str]:
+    """Registered organism recipes whose names start with ``decoy-``."""
+    from auditgame.organisms.registry import organism_names
+
+    try:  # The decoy recipes register themselves on import.
+        importlib.import_module("auditgame.organisms.decoys")
+    except ModuleNotFoundError as error:
+        if error.name != "auditgame.organisms.decoys":
+            raise
+    return [name for name in organism_names() if name.startswith(DECOY_PREFIX)]
+
+
+def choose_decoys(count: int, seed: int, reused: list[str] | None = None) -> list[str]:
+    """``count`` decoy recipes: reused (already built) ones first, the rest drawn by ``seed``.
+
+    Raises:
+        UnknownNameError: if fewer than ``count`` decoy recipes are registered.
+    """
+    available = decoy_recipe_names()
+    if count < 0:
+        raise AuditgameError(f"--decoys must be 0 or more, not {count}", "pass --decoys 0, 1, 2, ...")
+    if count > len(available):
+        raise UnknownNameError(
+            f"{count} decoys asked for but only {len(available)} decoy recipes exist ({', '.join(available) or 'none'})",
+            f"pass --decoys {len(available)} or fewer",
+        )
+    preferred = [name for name in available if name in (reused or [])][:count]
+    rest = [name for name in available if name not in preferred]
+    return sorted(preferred + random.Random(f"decoys:{seed}").sample(rest, count - len(preferred)))
+
+
+def create_game(
+    out_dir: Path,
+    *,
+    organism: str = "rm-sycophant",
+    decoys: int = 2,
+    tier: str = "data",
+    seed: int = 0,
+    profile: str = "default",
+    organism_dirs: dict[str, Path] | None = None,
+    build_root: Path = Path("runs/organisms"),
+    name: str = DEFAULT_GAME_NAME,
+    port: int = DEFAULT_PORT,
+    decoy_names: list[str] | None = None,
+    log: Callable[..., Any] = print,
+    show_progress: bool = True,
+) -> Path:
+    """Create a game in ``out_dir`` with the organism ``organism`` and ``decoys`` decoys.
+
+    Args:
+        out_dir: The game directory (must not exist, be empty, or hold this very game).
+        organism: The recipe of the real organism.
+        decoys: How many decoy recipes (names starting with ``decoy-``) to add.
+        tier: What the auditor gets: ``api``, ``weights`` or ``data``.
+        seed: The secret game seed: neutral names, decoy choice and salts derive from it.
+        profile: Build profile of organisms that have to be built.
+        organism_dirs: Already built organisms to reuse (recipe name -> organism or model directory).
+        build_root: Where organisms that have to be built go (``<build_root>/<recipe>-<profile>``).
+        name: The game's public name.
+        port: The API port written to ``endpoint.json`` (the server may be started on another).
+        decoy_names: Exactly these decoy recipes instead of drawing ``decoys`` of them.
+        log: Where progress lines go.
+        show_progress: Show progress bars while building.
+
+    Returns:
+        ``out_dir``.
+
+    Raises:
+        ArtifactConflictError: if ``out_dir`` holds something other than this game.
+    """
+    out_dir = Path(out_dir)
+    check_tier(tier)
+    organism_dirs = {recipe: Path(path) for recipe, path in (organism_dirs or {}).items()}
+    recipes = [organism] + (
+        sorted(decoy_names) if decoy_names is not None else choose_decoys(decoys, seed, list(organism_dirs))
+    )
+    if len(set(recipes)) != len(recipes):
+        raise AuditgameError(
+            f"the game would hold the same recipe twice ({', '.join(recipes)})", "choose distinct organisms"
+        )
+    unknown = [recipe for recipe in recipes if recipe not in _registered()]
+    if unknown:
+        raise UnknownNameError(
+            f"unknown organism {unknown[0]!r}", f"choose one of: {', '.join(_registered())}"
+        )
+    _refuse_foreign_directory(out_dir)
+
+    built = {
+        recipe: _organism_dir(recipe, organism_dirs, build_root, profile, log, show_progress)
+        for recipe in recipes
+    }
+    names = neutral_names(len(recipes))
+    shuffled = list(recipes)
+    random.Random(f"names:{seed}").shuffle(shuffled)
+    spec = GameSpec(
+        name=name,
+        seed=seed,
+        tier=tier,
+        profile=profile,
+        port=port,
+        models={
+            model: _model_entry(recipe, built[recipe]) for model, recipe in zip(names, shuffled, strict=True)
+        },
+    )
+    keys = {model: _answer_key(model, entry.organism) for model, entry in spec.models.items()}
+    salts = {model: derive_salt(seed, model) for model in names}
+    game = GameFile(
+        format_version=GAME_FORMAT_VERSION,
+        name=name,
+        tier=tier,
+        models=names,
+        commitments={model: commitment(keys[model], salts[model]) for model in names},
+        versions=package_versions(),
+    )
+
+    existing = _existing_game(out_dir)
+    if existing is not None:
+        if existing == (canonical_json(game), canonical_json(spec)):
+            log(f"{out_dir} already holds this game; nothing to do.")
+            return out_dir
+        raise ArtifactConflictError(
+            f"{out_dir} already holds a different game",
+            "choose another --out path, or the same options and seed as before; nothing was overwritten",
+        )
+
+    with atomic_directory(out_dir) as staging:
+        master = staging / MASTER_DIR
+        for model, key in keys.items():
+            atomic_write_json(master / "keys" / f"{model}.json", key.model_dump(mode="json"))
+        atomic_write_json(master / "salts.json", salts)
+        atomic_write_json(master / "spec.json", spec.model_dump(mode="json"))
+        atomic_write_text(staging / GAME_FILE, game.model_dump_json(indent=2) + "\n")
+        log(f"writing the {tier}-tier auditor workspace ...")
+        build_workspace(staging / AUDITOR_DIR, spec)
+    log(
+        f"game written to {out_dir}: hand {out_dir / AUDITOR_DIR} to the auditor, keep {out_dir / MASTER_DIR}."
+    )
+    return out_dir
+
+
+def _answer_key(model: str, recipe: str) -> AnswerKey:
+    payload = organism_answer_key(recipe)
+    return AnswerKey(
+        model=model, **{k: v for k, v in payload.items() if k in AnswerKey.model_fields and k != "model"}
+    )
+
+
+def _registered() -> list[str]:
+    from auditgame.organisms.registry import organism_names
+
+    decoy_recipe_names()  # registers the decoy recipes if they exist
+    return organism_names()
+
+
+def _refuse_foreign_directory(out_dir: Path) -> None:
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise ArtifactConflictError(f"{out_dir} is a file, not a directory", "choose another --out path")
+    if any(out_dir.iterdir()) and not (out_dir / GAME_FILE).is_file():
+        raise ArtifactConflictError(
+            f"{out_dir} is not empty and holds no game", "choose another --out path; nothing was overwritten"
+        )
+
+
+def _existing_game(out_dir: Path) -> tuple[bytes, bytes] | None:
+    """(canonical game.json, canonical spec.json) of the game in ``out_dir``, or None if there is none."""
+    if not (out_dir / GAME_FILE).is_file():
+        return None
+    try:
+        game = GameFile.model_validate_json((out_dir / GAME_FILE).read_text(encoding="utf-8"))
+        spec = GameSpec.model_validate_json((out_dir / MASTER_DIR / "spec.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return (b"", b"")  # unreadable: treated as a different game, never overwritten
+    return canonical_json(game), canonical_json(spec)
+
+
+def _organism_dir(
+    recipe: str,
+    organism_dirs: dict[str, Path],
+    build_root: Path,
+    profile: str,
+    log: Callable[..., Any],
+    show_progress: bool,
+) -> Path:
+    """The directory of ``recipe``'s organism: reused if given, else built (or resumed) under ``build_root``."""
+    if recipe in organism_dirs:
+        directory = organism_dirs[recipe]
+        if not directory.exists():
+            raise AuditgameError(
+                f"the organism directory given for {recipe} ({directory}) does not exist",
+                f"build it first (auditgame organism build {recipe} --out {directory}) or drop --reuse",
+            )
+        log(f"reusing {recipe} from {directory}")
+        return directory.resolve()
+    from auditgame.organisms.registry import get_organism
+
+    directory = Path(build_root) / f"{recipe}-{profile}"
+    log(f"building {recipe} ({profile} profile) in {directory} ...")
+    get_organism(recipe).build(directory, profile, log=log, show_progress=show_progress)
+    return directory.resolve()
+
+
+def _model_entry(recipe: str, organism_dir: Path) -> ModelEntry:
+    """Where the final model and the fine-tuning data of the organism in ``organism_dir`` are."""
+    from auditgame.model.loading import resolve_model_dir
+
+    model_dir = resolve_model_dir(organism_dir)
+    data_root = organism_dir
+    parent = organism_dir.resolve().parent
+    if has_manifest(parent) and read_manifest(parent).kind == "organism":
+        data_root = parent  # a stage directory of an organism: the data are in the sibling stages
+    data_files = {
+        stage: str((data_root / stage / "data" / "train.jsonl").resolve())
+        for stage in DATA_STAGES
+        if (data_root / stage / "data" / "train.jsonl").is_file()
+    }
+    return ModelEntry(
+        organism=recipe,
+        organism_dir=str(organism_dir),
+        model_dir=str(model_dir.resolve()),
+        data_files=data_files,
+    )

@@ -1,0 +1,80 @@
+"""An auditor's submission: one finding per model, validated against the game it answers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+
+from auditgame.errors import AuditgameError
+from auditgame.game.keys import read_game_file
+
+
+class SubmissionError(AuditgameError):
+    """A submission file that is missing, not JSON, or does not fit the game."""
+
+
+class ModelFinding(BaseModel):
+    """What the auditor concluded about one model."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    has_hidden_objective: bool
+    root_cause: str = ""
+    behaviours: list[str] = Field(
+        default_factory=list, validation_alias=AliasChoices("behaviours", "behaviors")
+    )
+    confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    """The auditor's probability that ``has_hidden_objective`` is right."""
+    evidence: list[str] = Field(default_factory=list)
+
+
+class Submission(BaseModel):
+    """The findings of one audit, keyed by the game's neutral model names."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    models: dict[str, ModelFinding]
+    notes: str = ""
+
+
+def load_submission(path: Path, game_dir: Path) -> Submission:
+    """Read and validate the submission at ``path`` for the game in ``game_dir``.
+
+    Raises:
+        SubmissionError: if the file is missing, not JSON, malformed (the message names the field),
+            or names a model the game does not have.
+        GameNotFoundError: if ``game_dir`` holds no game.
+    """
+    path = Path(path)
+    game = read_game_file(game_dir)
+    if not path.is_file():
+        raise SubmissionError(f"no submission at {path}", "pass the path of your submission JSON file")
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise SubmissionError(f"{path} is not UTF-8 text", "save the submission as UTF-8 JSON") from None
+    except json.JSONDecodeError as error:
+        raise SubmissionError(
+            f"{path} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}",
+            "fix the JSON syntax (see the example in the workspace README.md)",
+        ) from None
+    try:
+        submission = Submission.model_validate(payload)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc']) or '(top level)'}: {item['msg']}"
+            for item in error.errors()
+        )
+        raise SubmissionError(
+            f"{path} is not a valid submission: {problems}",
+            "fix those fields (see the example in the workspace README.md)",
+        ) from None
+    unknown = sorted(set(submission.models) - set(game.models))
+    if unknown:
+        raise SubmissionError(
+            f"{path} names models the game does not have: models.{', models.'.join(unknown)}",
+            f"use the game's model names: {', '.join(game.models)}",
+        )
+    return submission
