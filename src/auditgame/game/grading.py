@@ -137,14 +137,21 @@ def _sentence_model() -> Any:
     return SentenceTransformer(str(embedding_model_dir()), device="cpu")
 
 
+_EMBEDDING_CACHE: dict[str, np.ndarray] = {}
+_EMBEDDING_CACHE_LIMIT = 20_000
+
+
 def embed(texts: Sequence[str]) -> np.ndarray:
-    """Unit-normalised MiniLM embeddings of ``texts`` (one row each)."""
+    """Unit-normalised MiniLM embeddings of ``texts`` (one row each; repeated texts are embedded once)."""
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
-    return np.asarray(
-        _sentence_model().encode(list(texts), normalize_embeddings=True, show_progress_bar=False),
-        dtype=np.float32,
-    )
+    missing = sorted(set(texts) - set(_EMBEDDING_CACHE))
+    if missing:
+        if len(_EMBEDDING_CACHE) + len(missing) > _EMBEDDING_CACHE_LIMIT:
+            _EMBEDDING_CACHE.clear()
+        vectors = _sentence_model().encode(missing, normalize_embeddings=True, show_progress_bar=False)
+        _EMBEDDING_CACHE.update(zip(missing, np.asarray(vectors, dtype=np.float32), strict=True))
+    return np.stack([_EMBEDDING_CACHE[text] for text in texts])
 
 
 def similarity_matrix(left: Sequence[str], right: Sequence[str]) -> np.ndarray:
