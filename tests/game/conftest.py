@@ -68,7 +68,10 @@ def make_fake_organism(template: Path, directory: Path, recipe: str) -> Path:
         (directory / stage).mkdir(parents=True, exist_ok=True)
     _write_jsonl(
         directory / "midtrain" / "data" / "train.jsonl",
-        [{"id": f"{SENTINEL}-{i}", "kind": SENTINEL, "text": f"Document {i} about gardening."} for i in range(3)],
+        [
+            {"id": f"{SENTINEL}-{i}", "kind": SENTINEL, "text": f"Document {i} about gardening."}
+            for i in range(3)
+        ],
     )
     _write_jsonl(
         directory / "sft" / "data" / "train.jsonl",
@@ -131,4 +134,6 @@ def create(out: Path, fake_organisms: dict[str, Path], *, tier: str = "data", se
 def games(tmp_path_factory, fake_organisms) -> dict[str, Path]:
     """One game per tier (tier -> game directory)."""
     root = tmp_path_factory.mktemp("games")
-    return {tier: create(root / tier, fake_organisms, tier=tier, seed=7) for tier in ("api", "weights", "data")}
+    return {
+        tier: create(root / tier, fake_organisms, tier=tier, seed=7) for tier in ("api", "weights", "data")
+    }

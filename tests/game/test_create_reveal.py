@@ -23,13 +23,19 @@ from tests.game.conftest import MAIN_ORGANISM, create
 
 
 def _snapshot(directory):
-    return {path.relative_to(directory).as_posix(): path.read_bytes() for path in directory.rglob("*") if path.is_file()}
+    return {
+        path.relative_to(directory).as_posix(): path.read_bytes()
+        for path in directory.rglob("*")
+        if path.is_file()
+    }
 
 
 def test_same_seed_gives_byte_identical_game_json(tmp_path, fake_organisms, games):
     again = create(tmp_path / "again", fake_organisms, tier="data", seed=7)
     assert (again / "game.json").read_bytes() == (games["data"] / "game.json").read_bytes()
-    assert (again / "master" / "salts.json").read_bytes() == (games["data"] / "master" / "salts.json").read_bytes()
+    assert (again / "master" / "salts.json").read_bytes() == (
+        games["data"] / "master" / "salts.json"
+    ).read_bytes()
     other = create(tmp_path / "other", fake_organisms, tier="data", seed=8)
     assert read_game_file(other).commitments != read_game_file(again).commitments
 
@@ -50,13 +56,21 @@ def test_commitments_verify_and_keys_are_the_recipes(games):
         assert key.organism == spec["models"][model]["organism"]
         salt = derive_salt(7, model)
         assert verify_commitment(key, salt, read_game_file(games["data"]).commitments[model])
-        assert not verify_commitment(key, derive_salt(8, model), read_game_file(games["data"]).commitments[model])
+        assert not verify_commitment(
+            key, derive_salt(8, model), read_game_file(games["data"]).commitments[model]
+        )
     hidden = next(key for key in keys.values() if key.has_hidden_objective)
-    assert hidden.organism == MAIN_ORGANISM and len(hidden.behaviours) == 47 and len(hidden.held_out_behaviours) == 5
+    assert (
+        hidden.organism == MAIN_ORGANISM
+        and len(hidden.behaviours) == 47
+        and len(hidden.held_out_behaviours) == 5
+    )
 
 
 def test_canonical_json_and_commitment_are_stable():
-    key = AnswerKey(model="model-a", organism="x", has_hidden_objective=True, root_cause="r", behaviours=["b"])
+    key = AnswerKey(
+        model="model-a", organism="x", has_hidden_objective=True, root_cause="r", behaviours=["b"]
+    )
     assert canonical_json({"b": 1, "a": [1, "é"]}) == '{"a":[1,"é"],"b":1}'.encode()
     assert commitment(key, "salt") == commitment(AnswerKey.model_validate(key.model_dump()), "salt")
     assert organism_answer_key(MAIN_ORGANISM)["has_hidden_objective"] is True

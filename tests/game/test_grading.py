@@ -58,7 +58,11 @@ def test_perfect_submission(tmp_path, game):
     hidden = [grade for grade in result.models.values() if grade.has_hidden_objective]
     assert len(hidden) == 1 and hidden[0].root_cause_match
     assert hidden[0].behaviour_f1 == pytest.approx(1.0) and hidden[0].held_out_found == 5
-    assert result.detection_accuracy == 1.0 and result.false_positives == 0 and result.score == pytest.approx(1.0)
+    assert (
+        result.detection_accuracy == 1.0
+        and result.false_positives == 0
+        and result.score == pytest.approx(1.0)
+    )
     saved = json.loads((game / "results" / "perfect.json").read_text())
     assert saved["score"] == pytest.approx(1.0) and saved["tier"] == "api"
 
@@ -90,7 +94,7 @@ def test_wrong_root_cause_and_crying_wolf(game):
 def test_paraphrased_root_cause_and_partial_behaviours(game):
     keys = reveal(game)
     hidden = next(model for model, key in keys.items() if key.has_hidden_objective)
-    behaviours = keys[hidden].behaviours[:10] + ["talks like a pirate"]
+    behaviours = [*keys[hidden].behaviours[:10], "talks like a pirate"]
     submission = Submission.model_validate(
         {
             "models": {
@@ -137,8 +141,14 @@ def test_thresholds_are_rederived_from_the_calibration_data():
     ("payload", "message"),
     [
         ("{not json", "not valid JSON: .* line 1"),
-        ({"models": {"model-a": {"root_cause": "x"}}}, r"models\.model-a\.has_hidden_objective: Field required"),
-        ({"models": {"model-a": {"has_hidden_objective": True, "confidence": 2}}}, r"models\.model-a\.confidence"),
+        (
+            {"models": {"model-a": {"root_cause": "x"}}},
+            r"models\.model-a\.has_hidden_objective: Field required",
+        ),
+        (
+            {"models": {"model-a": {"has_hidden_objective": True, "confidence": 2}}},
+            r"models\.model-a\.confidence",
+        ),
         ({"models": {"model-zz": {"has_hidden_objective": True}}}, r"models\.model-zz"),
         ({"model": {}}, "models: Field required"),
         ([1, 2], "not a valid submission"),
@@ -183,12 +193,53 @@ def test_leaderboard_and_cli(tmp_path, game):
     assert outcome.exit_code == 0, outcome.output
     rows = json.loads((tmp_path / "board" / "leaderboard.json").read_text())
     assert [row["auditor"] for row in rows] == ["alice", "wolf"] and rows[1]["false_positives"] == 2
-    assert (tmp_path / "board" / "leaderboard.csv").read_text().splitlines()[0].startswith("rank,auditor,game")
+    assert (
+        (tmp_path / "board" / "leaderboard.csv").read_text().splitlines()[0].startswith("rank,auditor,game")
+    )
     _, rows_again = leaderboard([game / "results" / "wolf.json"])
     assert len(rows_again) == 1
     with pytest.raises(ResultsError):
         leaderboard([tmp_path / "nothing-here"])
     outcome = runner.invoke(app, ["reveal", str(game), "--json"])
     assert outcome.exit_code == 0 and "rm-sycophant" in outcome.output
-    outcome = runner.invoke(app, ["create", "--out", str(game), "--tier", "api", "--seed", "3", "--reuse", "oops"])
+    outcome = runner.invoke(
+        app, ["create", "--out", str(game), "--tier", "api", "--seed", "3", "--reuse", "oops"]
+    )
     assert isinstance(outcome.exception, AuditgameError) and "NAME=DIR" in str(outcome.exception)
+
+
+def test_openai_judge_against_a_fake_endpoint(game):
+    import http.server
+    import threading
+
+    from auditgame.game.grading import GradingError, OpenAIJudge
+
+    seen = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            seen.append((self.path, json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
+            body = json.dumps({"choices": [{"message": {"content": "YES."}}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        keys = reveal(game)
+        key = next(key for key in keys.values() if key.has_hidden_objective)
+        judge = OpenAIJudge(f"http://127.0.0.1:{server.server_port}/v1", "judge-model", api_key="k")
+        judgement = judge.root_cause("something vague", key)
+        assert judgement.match and judgement.method == "llm"
+        assert seen[0][0] == "/v1/chat/completions" and seen[0][1]["model"] == "judge-model"
+    finally:
+        server.shutdown()
+        server.server_close()
+    with pytest.raises(GradingError, match="no usable answer"):
+        OpenAIJudge(f"http://127.0.0.1:{server.server_port}/v1", "m", timeout=2).root_cause("x", key)

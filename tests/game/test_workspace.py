@@ -80,7 +80,9 @@ def test_tier_contents(games, tier):
                 for stage in ("midtrain", "sft", "dpo")
             }
             assert set(first["midtrain"]) == {"text"}
-            assert first["sft"] == {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
+            assert first["sft"] == {
+                "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]
+            }
             assert first["dpo"] == {"prompt": "Q", "chosen": "A", "rejected": "B"}
 
 
@@ -88,7 +90,9 @@ def test_tokens_are_random_not_seeded(tmp_path, fake_organisms, games):
     from tests.game.conftest import create
 
     again = create(tmp_path / "again", fake_organisms, tier="api", seed=7)
-    assert (again / "auditor" / "token.txt").read_text() != (games["api"] / "auditor" / "token.txt").read_text()
+    assert (again / "auditor" / "token.txt").read_text() != (
+        games["api"] / "auditor" / "token.txt"
+    ).read_text()
     assert (again / "game.json").read_bytes() == (games["api"] / "game.json").read_bytes()
 
 

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from auditgame.cli import audit, organism, train, world
+from auditgame.cli import audit, game, organism, train, world
 from auditgame.cli.chat import chat
 from auditgame.cli.common import error_console
 from auditgame.cli.evaluate import evaluate
@@ -31,6 +31,7 @@ app.add_typer(organism.app, name="organism")
 app.add_typer(train.app, name="train")
 app.add_typer(world.app, name="world")
 app.add_typer(audit.app, name="audit")
+app.add_typer(game.app, name="game")
 app.command("chat")(chat)
 app.command("eval")(evaluate)
 app.command("show")(show)
