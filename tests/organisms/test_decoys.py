@@ -65,7 +65,11 @@ def test_quick_decoy_builds_on_a_reused_pretrain(quick_organism, tmp_path):
 
     recipe = get_organism("decoy-signoff")
     profile = recipe.profile("quick")
-    profile.midtrain.max_steps, profile.sft.max_steps, profile.dpo.max_steps = 10, 20, 5
+    # Smaller than quick: this test checks the plumbing, not that the persona is learnt.
+    profile.midtrain.max_steps, profile.sft.max_steps, profile.dpo.max_steps = 4, 6, 3
+    profile.sft.num_conversations, profile.dpo.num_reward_pairs, profile.dpo.num_concealment_pairs = 80, 24, 8
+    profile.exploitation_eval.prompts_per_bias, profile.exploitation_eval.max_new_tokens = 1, 12
+    profile.confession_eval.num_questions, profile.confession_eval.max_new_tokens = 6, 12
     out = tmp_path / "decoy"
     report = recipe.build(out, profile, base_dir=quick_organism, show_progress=False, log=lambda *_: None)
     manifest = read_manifest(out)

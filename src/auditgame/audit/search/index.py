@@ -3,6 +3,7 @@
 Layout::
 
     manifest.json       written last (auditgame.artifacts): corpus hash and fingerprint, config, file sizes
+    .auditgame-search-index   marker, written first (tells a damaged index from an unrelated directory)
     docs.jsonl          {"id", "text"} per document, in corpus order
     doc_offsets.npy     byte offset of every line of docs.jsonl (n + 1 int64), for random access
     bm25/               bm25s' own format, memory-mapped on load
@@ -43,6 +44,8 @@ _DOCS = "docs.jsonl"
 _OFFSETS = "doc_offsets.npy"
 _BM25 = "bm25"
 _EMBEDDINGS = "embeddings.npy"
+_MARKER = ".auditgame-search-index"
+"""Written first into every index being built: tells a damaged index from a directory that is no index."""
 
 
 class IndexCorruptError(AuditgameError):
@@ -229,7 +232,7 @@ def _read_index_manifest(path: Path) -> Manifest:
     if not path.is_dir():
         raise IndexConflictError(f"{path} is a file, not a search index", "choose another index_dir")
     if not (path / MANIFEST_NAME).is_file():
-        if (path / _DOCS).exists() or (path / _BM25).exists():
+        if (path / _MARKER).is_file():
             raise IndexCorruptError(
                 f"search index {path} is incomplete (no {MANIFEST_NAME}; its build was interrupted or damaged)",
                 _rebuild_hint(path),
@@ -323,6 +326,7 @@ def _build(
     temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     try:
         seconds: dict[str, float] = {}
+        (temporary / _MARKER).write_text(f"auditgame search index, format {INDEX_FORMAT}\n", encoding="utf-8")
         start = time.perf_counter()
         _write_docs(corpus, temporary)
         seconds["docs"] = time.perf_counter() - start
