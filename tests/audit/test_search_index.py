@@ -128,9 +128,11 @@ def test_different_index_in_target_dir_is_refused_and_kept(small_corpus, tmp_pat
     unrelated = tmp_path / "notes"
     unrelated.mkdir()
     (unrelated / "notes.txt").write_text("keep me")
+    (unrelated / "docs.jsonl").write_text("{}\n")  # a file name an index also has: still not an index
     with pytest.raises(IndexConflictError, match="not a search index"):
         build_index(other, unrelated, semantic=False, rebuild=True)
-    assert [p.name for p in unrelated.iterdir()] == ["notes.txt"]
+    assert sorted(p.name for p in unrelated.iterdir()) == ["docs.jsonl", "notes.txt"]
+    assert (unrelated / "notes.txt").read_text() == "keep me"
 
 
 def test_opening_a_missing_index_and_wrong_methods(small_corpus, tmp_path):

@@ -237,7 +237,10 @@ def _read_index_manifest(path: Path) -> Manifest:
                 f"search index {path} is incomplete (no {MANIFEST_NAME}; its build was interrupted or damaged)",
                 _rebuild_hint(path),
             )
-        raise IndexConflictError(f"{path} is not a search index", "choose another index_dir")
+        raise IndexConflictError(
+            f"{path} is not a search index",
+            "choose another (new or empty) index_dir; nothing was overwritten",
+        )
     try:
         manifest = read_manifest(path)
     except ArtifactNotFoundError:
@@ -286,7 +289,9 @@ def build_index(
     source = corpus.source if isinstance(corpus, Corpus) else Path(corpus)
     path = Path(index_dir) if index_dir is not None else default_index_dir(source)
     existing = _existing_index(path, rebuild=rebuild)
-    fingerprint = corpus_fingerprint(source) if source.exists() else []
+    # A path's file fingerprint (size, mtime) identifies its content without reading it; a Corpus object
+    # may not match the files it names, so it is always compared by content hash.
+    fingerprint = [] if isinstance(corpus, Corpus) or not source.exists() else corpus_fingerprint(source)
     loaded: Corpus | None = corpus if isinstance(corpus, Corpus) else None
     if existing is not None:
         same = bool(fingerprint) and existing.manifest.extra.get("corpus_fingerprint") == fingerprint
