@@ -126,6 +126,8 @@ def test_refuses_bad_requests(server):
         == 400
     )
     assert call(server, "POST", "/v1/completions", {"model": "model-a"})[0] == 400
+    status, data = call(server, "POST", "/v1/completions", {"model": "model-a", "prompt": "word " * 3000})
+    assert status == 400 and data["error"]["code"] == "context_length_exceeded"
 
 
 def test_client_returns_texts(game_dir, server):

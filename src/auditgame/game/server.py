@@ -152,8 +152,18 @@ class _ModelPool:
             config = GenerationConfig(
                 max_new_tokens=max_tokens, temperature=temperature, batch_size=n, seed=seed
             )
-            texts = generate(model, tokenizer, [text] * n, raw=True, config=config)
             prompt_tokens = len(tokenizer(text, add_special_tokens=False)["input_ids"])
+            context = getattr(model.config, "n_positions", None) or getattr(
+                model.config, "max_position_embeddings", None
+            )
+            if context and prompt_tokens + max_tokens > context:
+                raise RequestError(
+                    HTTPStatus.BAD_REQUEST,
+                    f"the prompt ({prompt_tokens} tokens) plus max_tokens ({max_tokens}) exceeds the model's "
+                    f"context of {context} tokens",
+                    "context_length_exceeded",
+                )
+            texts = generate(model, tokenizer, [text] * n, raw=True, config=config)
             counts = [len(tokenizer(output, add_special_tokens=False)["input_ids"]) for output in texts]
         return {
             "texts": texts,
