@@ -9,6 +9,7 @@ from typing import Any
 import typer
 import yaml
 
+from auditgame.cli.audit_auto import auto
 from auditgame.cli.common import console
 from auditgame.errors import ConfigError
 
@@ -111,6 +112,8 @@ def _make_command(name: str, summary: str):
 
 for _name, _summary in BUILTIN_TECHNIQUES.items():
     app.command(_name)(_make_command(_name, _summary))
+
+app.command("auto")(auto)
 
 
 @app.command("list")

@@ -152,3 +152,18 @@ def leaderboard_command(
         console.print("no graded results yet: run `auditgame game grade` first.")
     if out is not None:
         console.print(f"wrote {out / 'leaderboard.csv'} and {out / 'leaderboard.json'}")
+
+
+@app.command("serve")
+def serve_command(
+    game: Path = typer.Argument(..., help="Game directory (created by `auditgame game create`)."),
+    port: int = typer.Option(8765, help="TCP port on 127.0.0.1 (0 picks a free one)."),
+    verbose: bool = typer.Option(False, help="Log every request."),
+) -> None:
+    """Serve the game's models to the auditor: an OpenAI-compatible API on loopback with a bearer token."""
+    from auditgame.game.server import serve_game
+
+    def ready(base_url: str) -> None:
+        console.print(f"serving {game} at {base_url} (token in {game / 'auditor' / 'token.txt'}); Ctrl-C stops.")
+
+    serve_game(game, "127.0.0.1", port, ready=ready, log=console.print if verbose else None)

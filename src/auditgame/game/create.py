@@ -155,10 +155,12 @@ def create_game(
         )
     _refuse_foreign_directory(out_dir)
 
-    built = {
-        recipe: _organism_dir(recipe, organism_dirs, build_root, profile, log, show_progress)
-        for recipe in recipes
-    }
+    # The real organism first: decoys start from its pretrained base (same base model and tokenizer).
+    built = {organism: _organism_dir(organism, organism_dirs, build_root, profile, log, show_progress)}
+    for recipe in recipes[1:]:
+        built[recipe] = _organism_dir(
+            recipe, organism_dirs, build_root, profile, log, show_progress, base_dir=built[organism]
+        )
     names = neutral_names(len(recipes))
     shuffled = list(recipes)
     random.Random(f"names:{seed}").shuffle(shuffled)
@@ -252,8 +254,12 @@ def _organism_dir(
     profile: str,
     log: Callable[..., Any],
     show_progress: bool,
+    base_dir: Path | None = None,
 ) -> Path:
-    """The directory of ``recipe``'s organism: reused if given, else built (or resumed) under ``build_root``."""
+    """The directory of ``recipe``'s organism: reused if given, else built (or resumed) under ``build_root``.
+
+    A decoy is built from ``base_dir`` (the real organism, whose pretrain stage it reuses).
+    """
     if recipe in organism_dirs:
         directory = organism_dirs[recipe]
         if not directory.exists():
@@ -267,7 +273,8 @@ def _organism_dir(
 
     directory = Path(build_root) / f"{recipe}-{profile}"
     log(f"building {recipe} ({profile} profile) in {directory} ...")
-    get_organism(recipe).build(directory, profile, log=log, show_progress=show_progress)
+    options: dict[str, Any] = {"base_dir": base_dir} if base_dir is not None else {}
+    get_organism(recipe).build(directory, profile, log=log, show_progress=show_progress, **options)
     return directory.resolve()
 
 

@@ -49,4 +49,4 @@ def get_organism(name: str) -> Any:
 
 def _load_builtin_recipes() -> None:
     # Importing the recipe modules runs their @organism decorators.
-    from auditgame.organisms import rm_sycophant  # noqa: F401
+    from auditgame.organisms import decoys, rm_sycophant  # noqa: F401
