@@ -8,7 +8,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export TRANSFORMERS_NO_ADVISORY_WARNINGS := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup demo test test-all bench lint format clean
+.PHONY: setup demo test test-all bench bench-train bench-search bench-sae lint format clean
 
 setup: $(STAMP)
 
@@ -29,8 +29,16 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(BIN)/pytest -q
 
-bench: $(STAMP)
+bench: bench-train bench-sae bench-search
+
+bench-train: $(STAMP)
 	$(BIN)/python benchmarks/train_throughput.py
+
+bench-sae: $(STAMP)
+	$(BIN)/python benchmarks/sae.py
+
+bench-search: $(STAMP)
+	$(BIN)/python benchmarks/search.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
