@@ -65,8 +65,16 @@ def run_dpo(
     if pairs is None:
         pairs = dpo_pairs(config)
     write_jsonl(output_dir / "data" / "train.jsonl", pairs)
+    losses = (
+        {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, config.sft_weight]}
+        if config.sft_weight
+        else {}
+    )
     arguments = DPOConfig(
-        **trainer_arguments(config, output_dir), beta=config.beta, max_length=config.max_length
+        **trainer_arguments(config, output_dir),
+        beta=config.beta,
+        max_length=config.max_length,
+        **losses,
     )
     trainer = DPOTrainer(
         model=model,
