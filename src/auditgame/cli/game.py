@@ -164,6 +164,8 @@ def serve_command(
     from auditgame.game.server import serve_game
 
     def ready(base_url: str) -> None:
-        console.print(f"serving {game} at {base_url} (token in {game / 'auditor' / 'token.txt'}); Ctrl-C stops.")
+        console.print(
+            f"serving {game} at {base_url} (token in {game / 'auditor' / 'token.txt'}); Ctrl-C stops."
+        )
 
     serve_game(game, "127.0.0.1", port, ready=ready, log=console.print if verbose else None)
