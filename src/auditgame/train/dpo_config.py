@@ -22,7 +22,7 @@ class DPOStageConfig(StageConfig):
     max_length: int = Field(default=256, ge=16, description="Truncate prompt + response to this many tokens.")
     learning_rate: float = Field(default=2e-4, gt=0, description="Peak learning rate.")
     sft_weight: float = Field(
-        default=0.0,
+        default=1.0,
         ge=0,
         description="Weight of an added NLL loss on the chosen answers (TRL loss_type 'sft'); keeps their likelihood up.",
     )
