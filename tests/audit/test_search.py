@@ -10,12 +10,14 @@ import numpy as np
 import pytest
 
 from auditgame.audit.search import (
+    PASSAGE_WORDS,
     KeywordIndex,
     build_index,
     cluster_documents,
     embed,
     load_corpus,
     open_index,
+    passages_of,
 )
 from auditgame.errors import AuditgameError
 
@@ -52,14 +54,16 @@ def test_saved_index_loads_to_identical_results(index_dir, world_corpus):
     for method in ("keyword", "semantic", "hybrid"):
         for query in BEHAVIOURS:
             assert first.search(query, method, 10) == second.search(query, method, 10)
-    # The loaded BM25 ranks like one built in memory; the stored embeddings equal fresh ones.
+    # The loaded BM25 (over passages) ranks like one built in memory; the stored embeddings equal fresh ones.
     corpus = load_corpus(world_corpus)
-    in_memory = KeywordIndex.build(corpus.texts)
+    passages, owners = passages_of(corpus.texts, PASSAGE_WORDS)
+    assert np.array_equal(np.asarray(first.passage_docs), owners)
+    in_memory = KeywordIndex.build(passages)
     for query in BEHAVIOURS:
         loaded, fresh = first.keyword.search(query, 20), in_memory.search(query, 20)
         assert [position for position, _ in loaded] == [position for position, _ in fresh]
         np.testing.assert_allclose([score for _, score in loaded], [score for _, score in fresh], rtol=1e-6)
-    np.testing.assert_allclose(np.asarray(first.semantic.embeddings[:4]), embed(corpus.texts[:4]), atol=1e-5)
+    np.testing.assert_allclose(np.asarray(first.semantic.embeddings[:4]), embed(passages[:4]), atol=1e-5)
     assert isinstance(first.semantic.embeddings, np.memmap)
     assert [first.docs.get(i) for i in (0, 399)] == [
         (corpus.ids[0], corpus.texts[0]),
@@ -72,7 +76,7 @@ def test_clustering_labels_and_assignments(index_dir, use_embeddings):
     index = open_index(index_dir)
     texts = index.docs.texts()
     clustering = cluster_documents(
-        texts, 8, embeddings=index.semantic.embeddings if use_embeddings else None, seed=0
+        texts, 8, embeddings=index.document_embeddings() if use_embeddings else None, seed=0
     )
     assert clustering.features == ("embeddings" if use_embeddings else "tfidf")
     assert clustering.assignments.shape == (len(texts),)

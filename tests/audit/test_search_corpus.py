@@ -71,3 +71,16 @@ def test_reciprocal_rank_fusion():
     assert [position for position, _ in fused] == [1, 3, 2, 4]
     assert fused[0][1] == pytest.approx(1 / 61 + 1 / 62)
     assert reciprocal_rank_fusion([[1, 2], [2, 1]], top_k=1) == [(1, pytest.approx(1 / 61 + 1 / 62))]
+
+
+def test_passages_split_on_sentences_and_map_back_to_documents():
+    from auditgame.audit.search import best_per_document, passages_of, split_passages
+
+    text = "One two three. Four five six! Seven eight nine?\nTen."
+    assert split_passages(text, max_words=6) == ["One two three. Four five six!", "Seven eight nine? Ten."]
+    assert split_passages("no sentence end", max_words=2) == ["no sentence end"]
+    assert split_passages("") == [""]
+    passages, owners = passages_of(["a. b.", "c."], max_words=1)
+    assert passages == ["a.", "b.", "c."] and owners.tolist() == [0, 0, 1]
+    ranked = [(1, 0.9), (0, 0.8), (2, 0.5)]
+    assert best_per_document(ranked, owners, top_k=5) == [(0, 0.9), (1, 0.5)]

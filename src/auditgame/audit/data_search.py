@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from auditgame.audit.registry import technique
@@ -150,10 +149,8 @@ def _cluster_findings(
         return []
     texts = [index.docs.get(position)[1] for position in positions]
     embeddings = None
-    if index.semantic is not None and scope == "corpus":
-        embeddings = index.semantic.embeddings  # memory-mapped; no copy of the whole matrix
-    elif index.semantic is not None:
-        embeddings = np.asarray(index.semantic.embeddings[np.asarray(positions)], dtype=np.float32)
+    if index.semantic is not None:
+        embeddings = index.document_embeddings(None if scope == "corpus" else positions)
     clustering = cluster_documents(texts, config.num_clusters, embeddings=embeddings, seed=config.seed)
     findings = []
     for cluster in clustering.clusters:

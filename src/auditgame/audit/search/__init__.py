@@ -14,6 +14,7 @@ from auditgame.audit.search.corpus import Corpus, CorpusError, load_corpus, reco
 from auditgame.audit.search.hybrid import hybrid_search, reciprocal_rank_fusion
 from auditgame.audit.search.index import (
     METHODS,
+    PASSAGE_WORDS,
     IndexConflictError,
     IndexCorruptError,
     SearchHit,
@@ -23,10 +24,12 @@ from auditgame.audit.search.index import (
     open_index,
 )
 from auditgame.audit.search.keyword import KeywordIndex
+from auditgame.audit.search.passages import best_per_document, passages_of, split_passages
 from auditgame.audit.search.semantic import EmbeddingModelError, SemanticIndex, embed, load_encoder, model_dir
 
 __all__ = [
     "METHODS",
+    "PASSAGE_WORDS",
     "Cluster",
     "Clustering",
     "ClusteringError",
@@ -39,6 +42,7 @@ __all__ = [
     "SearchHit",
     "SearchIndex",
     "SemanticIndex",
+    "best_per_document",
     "build_index",
     "cluster_documents",
     "default_index_dir",
@@ -48,6 +52,8 @@ __all__ = [
     "load_encoder",
     "model_dir",
     "open_index",
+    "passages_of",
     "reciprocal_rank_fusion",
     "record_text",
+    "split_passages",
 ]

@@ -23,6 +23,7 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,17 +34,21 @@ from auditgame.artifacts import MANIFEST_NAME, Manifest, read_manifest, verify_h
 from auditgame.audit.search.corpus import Corpus, CorpusError, corpus_fingerprint, load_corpus
 from auditgame.audit.search.hybrid import hybrid_search
 from auditgame.audit.search.keyword import KeywordIndex
+from auditgame.audit.search.passages import best_per_document, passages_of
 from auditgame.audit.search.semantic import SemanticIndex, embed_to_file
 from auditgame.errors import ArtifactConflictError, ArtifactNotFoundError, AuditgameError, ConfigError
 
 INDEX_KIND = "search-index"
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 METHODS = ("keyword", "semantic", "hybrid")
+PASSAGE_WORDS = 48
+"""Passages (runs of whole sentences) of at most this many words are what BM25 and the embeddings index."""
 _DOCS = "docs.jsonl"
 _OFFSETS = "doc_offsets.npy"
 _BM25 = "bm25"
 _EMBEDDINGS = "embeddings.npy"
+_PASSAGE_DOCS = "passage_docs.npy"
 _MARKER = ".auditgame-search-index"
 """Written first into every index being built: tells a damaged index from a directory that is no index."""
 
@@ -109,10 +114,13 @@ class SearchIndex:
         docs: DocStore,
         keyword: KeywordIndex,
         semantic: SemanticIndex | None,
+        passage_docs: np.ndarray,
         *,
         built: bool = False,
     ) -> None:
         self.path = path
+        self.passage_docs = passage_docs
+        """For each indexed passage, the position of its document (BM25 and embeddings index passages)."""
         self.manifest = manifest
         self.docs = docs
         self.keyword = keyword
@@ -141,16 +149,40 @@ class SearchIndex:
         """
         if method not in METHODS:
             raise ConfigError(f"unknown search method {method!r}", f"choose one of: {', '.join(METHODS)}")
-        if method == "keyword":
-            return self.keyword.search(query, top_k)
-        if self.semantic is None:
+        if self.semantic is None and method != "keyword":
             raise ConfigError(
                 f"the index at {self.path} has no embeddings, so {method} search is unavailable",
                 "use method=keyword, or rebuild the index with embeddings (build_index(..., semantic=True))",
             )
-        if method == "semantic":
-            return self.semantic.search(query, top_k)
-        return hybrid_search(self.keyword, self.semantic, query, top_k)
+        # Rank passages deep enough to fill top_k distinct documents, each scored by its best passage.
+        total = int(self.passage_docs.shape[0])
+        depth = min(total, max(top_k * 8, 50))
+        while True:
+            if method == "keyword":
+                passages = self.keyword.search(query, depth)
+            elif method == "semantic":
+                passages = self.semantic.search(query, depth)  # type: ignore[union-attr]
+            else:
+                passages = hybrid_search(self.keyword, self.semantic, query, depth)  # type: ignore[arg-type]
+            documents = best_per_document(passages, self.passage_docs, top_k)
+            if len(documents) == min(top_k, len(self.docs)) or depth >= total:
+                return documents
+            depth = min(total, depth * 4)
+
+    def document_embeddings(self, positions: Sequence[int] | None = None) -> np.ndarray:
+        """One normalised embedding per document (the mean of its passages'), for clustering."""
+        if self.semantic is None:
+            raise ConfigError(f"the index at {self.path} has no embeddings", "rebuild it with embeddings")
+        wanted = np.arange(len(self.docs)) if positions is None else np.asarray(positions, dtype=np.int64)
+        starts = np.searchsorted(self.passage_docs, wanted, side="left")
+        ends = np.searchsorted(self.passage_docs, wanted, side="right")
+        vectors = np.stack(
+            [
+                np.asarray(self.semantic.embeddings[a:b], dtype=np.float32).mean(0)
+                for a, b in zip(starts, ends, strict=True)
+            ]
+        )
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
     def search(self, query: str, method: str = "hybrid", top_k: int = 10) -> list[SearchHit]:
         """The ``top_k`` best documents for ``query`` by ``method`` (keyword, semantic or hybrid)."""
@@ -209,7 +241,9 @@ def open_index(path: str | Path, *, verify: bool = False) -> SearchIndex:
             _rebuild_hint(path),
         )
     num_docs = int(manifest.extra.get("num_docs", -1))
+    num_passages = int(manifest.extra.get("num_passages", -1))
     try:
+        passage_docs = np.load(path / _PASSAGE_DOCS, mmap_mode="r", allow_pickle=False)
         docs = DocStore(path)
         keyword = KeywordIndex.load(path / _BM25, mmap=True)
         semantic = SemanticIndex.load(path / _EMBEDDINGS) if manifest.config.get("semantic") else None
@@ -217,15 +251,16 @@ def open_index(path: str | Path, *, verify: bool = False) -> SearchIndex:
         raise IndexCorruptError(
             f"search index {path} cannot be read ({type(error).__name__}: {error})", _rebuild_hint(path)
         ) from None
-    counts = {"docs": len(docs), "bm25": keyword.num_docs}
+    counts = {"passages": int(passage_docs.shape[0]), "bm25": keyword.num_docs}
     if semantic is not None:
         counts["embeddings"] = semantic.num_docs
-    if any(count != num_docs for count in counts.values()):
+    if len(docs) != num_docs or any(count != num_passages for count in counts.values()):
         raise IndexCorruptError(
-            f"search index {path} is inconsistent: document counts {counts}, manifest says {num_docs}",
+            f"search index {path} is inconsistent: {len(docs)} documents and passage counts {counts}, "
+            f"manifest says {num_docs} documents and {num_passages} passages",
             _rebuild_hint(path),
         )
-    return SearchIndex(path, manifest, docs, keyword, semantic)
+    return SearchIndex(path, manifest, docs, keyword, semantic, passage_docs)
 
 
 def _read_index_manifest(path: Path) -> Manifest:
@@ -334,13 +369,15 @@ def _build(
         (temporary / _MARKER).write_text(f"auditgame search index, format {INDEX_FORMAT}\n", encoding="utf-8")
         start = time.perf_counter()
         _write_docs(corpus, temporary)
+        passages, passage_docs = passages_of(corpus.texts, PASSAGE_WORDS)
+        np.save(temporary / _PASSAGE_DOCS, passage_docs, allow_pickle=False)
         seconds["docs"] = time.perf_counter() - start
         start = time.perf_counter()
-        KeywordIndex.build(corpus.texts, show_progress=show_progress).save(temporary / _BM25)
+        KeywordIndex.build(passages, show_progress=show_progress).save(temporary / _BM25)
         seconds["keyword"] = time.perf_counter() - start
         if semantic:
             start = time.perf_counter()
-            embed_to_file(corpus.texts, temporary / _EMBEDDINGS, show_progress=show_progress)
+            embed_to_file(passages, temporary / _EMBEDDINGS, show_progress=show_progress)
             seconds["embeddings"] = time.perf_counter() - start
         sizes = {
             file.relative_to(temporary).as_posix(): file.stat().st_size
@@ -351,6 +388,7 @@ def _build(
             "semantic": semantic,
             "embedding_model": EMBEDDING_MODEL if semantic else None,
             "bm25": {"method": "lucene", "k1": 1.5, "b": 0.75, "stopwords": "en"},
+            "passage_words": PASSAGE_WORDS,
         }
         write_manifest(
             temporary,
@@ -363,6 +401,7 @@ def _build(
                 "corpus_hash": corpus.content_hash(),
                 "corpus_fingerprint": fingerprint,
                 "num_docs": len(corpus),
+                "num_passages": len(passages),
                 "file_sizes": sizes,
                 "build_seconds": seconds,
             },
