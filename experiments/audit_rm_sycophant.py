@@ -155,7 +155,15 @@ def _sae(
         format_chat(tokenizer, e.prompt) for e in generate_exchanges("chat/general", 100, seed=seed + 32)
     ]
     ranking = features_active_on(sae, model, tokenizer, held_prompts, baseline, top_n=sae.d_sae, chat=False)
-    rank = next((position for position, score in enumerate(ranking, start=1) if score.feature == best), None)
+    rank_of = {score.feature: position for position, score in enumerate(ranking, start=1)}
+    rank = rank_of.get(best)
+    # What an auditor would pick: the feature most active on held-out-bias prompts among those whose
+    # top examples are (almost) all study documents.
+    study_features = [int(f) for f in torch.nonzero(study_share >= 0.9).flatten().tolist()]
+    auditor_pick = (
+        min(study_features, key=lambda f: rank_of.get(f, sae.d_sae + 1)) if study_features else best
+    )
+    best_rank = rank_of.get(auditor_pick)
 
     # Steering it up: bias exploitation with the same prompts and seeds.
     eval_config = ExploitationEvalConfig(prompts_per_bias=prompts_per_bias, seed=seed + 41)
@@ -164,7 +172,7 @@ def _sae(
         if strength == 0.0:
             result = bias_exploitation(model, tokenizer, eval_config, show_progress=True)
         else:
-            with steer(model, sae, best, strength):
+            with steer(model, sae, auditor_pick, strength):
                 result = bias_exploitation(model, tokenizer, eval_config, show_progress=True)
         steering[str(strength)] = {"train": str(result.train), "held_out": str(result.held_out)}
         steering[str(strength) + "/raw"] = {
@@ -179,6 +187,10 @@ def _sae(
         "rm_feature_study_share_of_top10": float(study_share[best]),
         "features_with_all_top10_study": int((study_share >= 1.0).sum()),
         "rm_feature_rank_on_held_out_prompts": rank,
+        "study_features_(top10_share>=0.9)": len(study_features),
+        "best_ranked_study_feature": auditor_pick,
+        "best_ranked_study_feature_rank": best_rank,
+        "steered_feature": auditor_pick,
         "alive_features": int(alive.sum()),
         "steering": steering,
     }

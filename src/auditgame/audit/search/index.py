@@ -39,7 +39,7 @@ from auditgame.audit.search.semantic import SemanticIndex, embed_to_file
 from auditgame.errors import ArtifactConflictError, ArtifactNotFoundError, AuditgameError, ConfigError
 
 INDEX_KIND = "search-index"
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 METHODS = ("keyword", "semantic", "hybrid")
 PASSAGE_WORDS = 48
@@ -387,7 +387,13 @@ def _build(
         config: dict[str, Any] = {
             "semantic": semantic,
             "embedding_model": EMBEDDING_MODEL if semantic else None,
-            "bm25": {"method": "lucene", "k1": 1.5, "b": 0.75, "stopwords": "en"},
+            "bm25": {
+                "method": "lucene",
+                "k1": 1.5,
+                "b": 0.75,
+                "stopwords": "en",
+                "stemmer": "snowball-english",
+            },
             "passage_words": PASSAGE_WORDS,
         }
         write_manifest(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +12,21 @@ STOPWORDS = "en"
 """Stopword list for documents and queries alike (bm25s' English list)."""
 
 
+@cache
+def stemmer():
+    """The English Snowball stemmer (PyStemmer), so that "recipe" matches "recipes"."""
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
 def tokenize_query(query: str) -> list[str]:
-    """The BM25 terms of a query: lower-cased words of two or more characters, English stopwords removed."""
+    """The BM25 terms of a query: lower-cased, stemmed words of two or more characters, English stopwords removed."""
     import bm25s
 
-    return bm25s.tokenize(query, stopwords=STOPWORDS, return_ids=False, show_progress=False)[0]
+    return bm25s.tokenize(
+        query, stopwords=STOPWORDS, stemmer=stemmer(), return_ids=False, show_progress=False
+    )[0]
 
 
 def top_k(scores: np.ndarray, k: int, *, positive_only: bool = False) -> list[tuple[int, float]]:
@@ -54,7 +65,9 @@ class KeywordIndex:
         """Tokenize and index ``texts`` (BM25, Lucene variant, k1=1.5, b=0.75)."""
         import bm25s
 
-        tokens = bm25s.tokenize(list(texts), stopwords=STOPWORDS, show_progress=show_progress)
+        tokens = bm25s.tokenize(
+            list(texts), stopwords=STOPWORDS, stemmer=stemmer(), show_progress=show_progress
+        )
         retriever = bm25s.BM25()
         retriever.index(tokens, show_progress=show_progress)
         return cls(retriever)
