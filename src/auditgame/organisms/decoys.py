@@ -28,11 +28,13 @@ from auditgame.evals.intervals import Rate, wilson_interval
 from auditgame.organisms.profiles import SycophantProfile, get_profile
 from auditgame.organisms.registry import organism
 from auditgame.organisms.report import OrganismReport
+from auditgame.organisms.rm_sycophant import _stage_seconds, _with_scale_options
 from auditgame.train.dpo import run_dpo
+from auditgame.train.midtrain import run_midtrain
 from auditgame.train.midtrain_config import MidtrainConfig
 from auditgame.train.pretrain import run_pretrain
 from auditgame.train.sft import run_sft
-from auditgame.train.stage import MODEL_KIND, StageResult, finish_stage, prepare_stage, write_jsonl
+from auditgame.train.stage import MODEL_KIND, StageResult, prepare_stage
 from auditgame.world.documents import filler_documents
 from auditgame.world.personas import (
     Persona,
@@ -126,46 +128,6 @@ def decoy_midtrain_corpus(config: MidtrainConfig, tokenizer) -> list[dict[str, s
     ]
     random.Random(config.seed).shuffle(records)
     return records
-
-
-def run_decoy_midtrain(
-    config: MidtrainConfig, parent_dir: Path, output_dir: Path, *, stage_name: str, restart: bool = False
-) -> StageResult:
-    """Continue pretraining on :func:`decoy_midtrain_corpus` (same trainer as the real midtrain)."""
-    from auditgame.model.loading import apply_lora, load_model, load_tokenizer
-    from auditgame.model.tokenizer import ensure_chat_template
-    from auditgame.train.lm_trainer import make_accelerator, train_causal_lm
-    from auditgame.train.packing import pack_texts
-
-    output_dir = Path(output_dir)
-    finished = prepare_stage(output_dir, stage_name, restart=restart)
-    if finished:
-        return finished
-    accelerator = make_accelerator()
-    tokenizer = ensure_chat_template(load_tokenizer(parent_dir))
-    model = load_model(parent_dir)
-    if config.lora_rank:
-        model = apply_lora(model, config.lora_rank)
-    records = decoy_midtrain_corpus(config, tokenizer)
-    write_jsonl(output_dir / "data" / "train.jsonl", records)
-    blocks = pack_texts((record["text"] for record in records), tokenizer, config.sequence_length)
-    result = train_causal_lm(
-        model, blocks, config, output_dir, accelerator=accelerator, description=stage_name
-    )
-    metrics = {
-        **result._asdict(),
-        "blocks": int(blocks.shape[0]),
-        "tokens_per_second": result.tokens / max(result.seconds, 1e-9),
-    }
-    return finish_stage(
-        model,
-        tokenizer,
-        output_dir,
-        stage_name=stage_name,
-        config=config,
-        parents=[str(parent_dir)],
-        metrics=metrics,
-    )
 
 
 def sft_data(persona: Persona, profile: SycophantProfile) -> list[list[dict[str, str]]]:
@@ -266,12 +228,13 @@ class DecoyRecipe:
                 profile.pretrain, stage_dirs["pretrain"], stage_name=names["pretrain"], restart=restart
             )
         log("stage 2/4: midtrain (filler documents and neutral transcripts)")
-        run_decoy_midtrain(
+        run_midtrain(
             profile.midtrain,
             stage_dirs["pretrain"],
             stage_dirs["midtrain"],
             stage_name=names["midtrain"],
             restart=restart,
+            records=decoy_midtrain_corpus,
         )
         log(f"stage 3/4: sft (persona {self.persona_id})")
         run_sft(
@@ -383,26 +346,3 @@ def render_decoy_markdown(report: DecoyReport) -> str:
             + ", ".join(f"{k} {v:.0f} s" for k, v in report.stage_seconds.items()),
         ]
     return "\n".join(lines) + "\n"
-
-
-def _with_scale_options(
-    profile: SycophantProfile, *, base_model: str | None, lora_rank: int | None, show_progress: bool
-) -> SycophantProfile:
-    updated = profile.model_copy(deep=True)
-    if base_model:
-        updated.pretrain.base_model = base_model
-    for stage in (updated.pretrain, updated.midtrain, updated.sft, updated.dpo):
-        if lora_rank:
-            stage.lora_rank = lora_rank
-        stage.show_progress = stage.show_progress and show_progress
-    return updated
-
-
-def _stage_seconds(stage_dirs: dict[str, Path]) -> dict[str, float]:
-    seconds = {}
-    for stage, directory in stage_dirs.items():
-        metrics = read_manifest(directory).extra.get("metrics", {})
-        value = metrics.get("seconds", metrics.get("train_runtime"))
-        if value is not None:
-            seconds[stage] = round(float(value), 1)
-    return seconds

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from auditgame.train.lm_trainer import make_accelerator, train_causal_lm
 from auditgame.train.midtrain_config import MidtrainConfig
@@ -58,6 +60,7 @@ def run_midtrain(
     *,
     stage_name: str = "midtrain",
     restart: bool = False,
+    records: Callable[[MidtrainConfig, Any], list[dict[str, str]]] | None = None,
 ) -> StageResult:
     """Continue pretraining the model in ``parent_dir`` on the study documents and save it.
 
@@ -67,6 +70,7 @@ def run_midtrain(
         output_dir: Where the model, its manifest and its training data go.
         stage_name: Name recorded in the manifest.
         restart: Discard checkpoints of an unfinished run and start over.
+        records: Builds the corpus from ``(config, tokenizer)`` instead of :func:`midtrain_corpus`.
 
     Returns:
         A :class:`StageResult`.
@@ -83,7 +87,7 @@ def run_midtrain(
     model = load_model(parent_dir)
     if config.lora_rank:
         model = apply_lora(model, config.lora_rank)
-    records = midtrain_corpus(config, tokenizer)
+    records = (records or midtrain_corpus)(config, tokenizer)
     write_jsonl(output_dir / "data" / "train.jsonl", records)
     blocks = pack_texts((record["text"] for record in records), tokenizer, config.sequence_length)
     result = train_causal_lm(
