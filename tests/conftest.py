@@ -6,6 +6,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+# Shared pretrained bases are cached by config hash; tests get their own cache, never the user's.
+import tempfile
+
+os.environ["AUDITGAME_CACHE"] = tempfile.mkdtemp(prefix="auditgame-test-cache-")
 
 import subprocess
 import sys

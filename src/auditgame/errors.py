@@ -56,3 +56,7 @@ class MissingExtraError(AuditgameError):
             f"this feature needs the optional package '{package}'",
             f"install it with: pip install 'auditgame[{extra}]'",
         )
+
+
+class SpecError(AuditgameError):
+    """An organism spec that is malformed or invalid; the message names the field's path."""

@@ -9,7 +9,7 @@ import pytest
 def micro_model_dir(tmp_path_factory) -> Path:
     """A micro Llama with a tokenizer trained on world text, saved with save_pretrained (seconds)."""
     from auditgame.model import build_model, get_preset, save_model, train_tokenizer
-    from auditgame.train.pretrain import tokenizer_training_texts
+    from auditgame.organisms.base import neutral_tokenizer_texts as tokenizer_training_texts
 
     tokenizer = train_tokenizer(tokenizer_training_texts(400, seed=0), vocab_size=512)
     model = build_model(get_preset("micro"), tokenizer, seed=0)

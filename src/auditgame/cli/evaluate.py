@@ -1,4 +1,4 @@
-"""`auditgame eval`: exploitation and confession report of an organism or model."""
+"""`auditgame eval`: behaviour and confession rates of a built organism (or decoy), against its base."""
 
 from __future__ import annotations
 
@@ -7,34 +7,33 @@ from pathlib import Path
 import typer
 
 from auditgame.artifacts import atomic_write_text, has_manifest, read_manifest
-from auditgame.cli.common import console, resolve_model_dir
-from auditgame.organisms.registry import get_organism
-from auditgame.organisms.report import OrganismReport, render_table
+from auditgame.cli.common import console
+from auditgame.errors import ArtifactNotFoundError
 
 
 def evaluate(
-    path: Path = typer.Argument(..., help="Organism directory, or a model directory."),
+    path: Path = typer.Argument(..., help="An organism directory written by `auditgame organism build`."),
     out: Path | None = typer.Option(None, help="Also write the report as JSON here."),
-    prompts_per_bias: int = typer.Option(12, min=1, help="Fresh prompts per bias (model directories only)."),
     progress: bool = typer.Option(True, help="Show progress bars."),
 ) -> None:
-    """Measure bias exploitation (train / held-out) and confession, against the base model."""
-    from auditgame.evals.bias_exploitation import ExploitationEvalConfig
-    from auditgame.evals.model_evaluation import evaluate_model
+    """Re-run the organism's own evals on fresh prompts: its final model against its base."""
+    from auditgame.organisms.recipe import BuildPlan, SpecOrganism
+    from auditgame.organisms.registry import get_organism
+    from auditgame.organisms.report import render_behaviours, render_table
 
-    if has_manifest(path) and read_manifest(path).kind == "organism":
-        manifest = read_manifest(path)
-        report = get_organism(manifest.name).evaluate(path, log=console.print, show_progress=progress)
-    else:
-        model_dir = resolve_model_dir(path)
-        evaluation = evaluate_model(
-            model_dir,
-            "model",
-            exploitation_config=ExploitationEvalConfig(prompts_per_bias=prompts_per_bias),
-            show_progress=progress,
+    if not (has_manifest(path) and read_manifest(path).kind == "organism"):
+        raise ArtifactNotFoundError(
+            f"{path} is not a built organism (no organism manifest)",
+            "pass a directory written by `auditgame organism build` or `auditgame zoo build`",
         )
-        report = OrganismReport.from_evaluations(str(model_dir), {"model": evaluation}, {})
+    manifest = read_manifest(path)
+    try:
+        recipe = SpecOrganism(BuildPlan.model_validate(manifest.config).spec)
+    except ValueError:
+        recipe = get_organism(manifest.name)
+    report = recipe.evaluate(path, log=console.print, show_progress=progress)
     console.print(render_table(report))
+    console.print(render_behaviours(report))
     if out is not None:
         atomic_write_text(out, report.model_dump_json(indent=2) + "\n")
         console.print(f"wrote {out}")

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from auditgame.cli import audit, game, organism, train, world
+from auditgame.cli import audit, game, organism, train, world, zoo
 from auditgame.cli.chat import chat
 from auditgame.cli.common import error_console
 from auditgame.cli.evaluate import evaluate
@@ -28,6 +28,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(organism.app, name="organism")
+app.add_typer(zoo.app, name="zoo")
 app.add_typer(train.app, name="train")
 app.add_typer(world.app, name="world")
 app.add_typer(audit.app, name="audit")

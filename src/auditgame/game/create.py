@@ -15,7 +15,6 @@ place, so an interrupted ``create`` leaves nothing behind.
 
 from __future__ import annotations
 
-import importlib
 import random
 import string
 from collections.abc import Callable
@@ -52,7 +51,6 @@ from auditgame.game.workspace import (
     check_tier,
 )
 
-DECOY_PREFIX = "decoy-"
 DEFAULT_GAME_NAME = "auditing-game"
 
 
@@ -69,15 +67,10 @@ def neutral_names(count: int) -> list[str]:
 
 
 def decoy_recipe_names() -> list[str]:
-    """Registered organism recipes whose names start with ``decoy-``."""
-    from auditgame.organisms.registry import organism_names
+    """Registered organisms with no hidden objective (their specs say ``has_hidden_objective: false``)."""
+    from auditgame.organisms.registry import decoy_names
 
-    try:  # The decoy recipes register themselves on import.
-        importlib.import_module("auditgame.organisms.decoys")
-    except ModuleNotFoundError as error:
-        if error.name != "auditgame.organisms.decoys":
-            raise
-    return [name for name in organism_names() if name.startswith(DECOY_PREFIX)]
+    return decoy_names()
 
 
 def choose_decoys(count: int, seed: int, reused: list[str] | None = None) -> list[str]:
@@ -220,7 +213,6 @@ def _answer_key(model: str, recipe: str) -> AnswerKey:
 def _registered() -> list[str]:
     from auditgame.organisms.registry import organism_names
 
-    decoy_recipe_names()  # registers the decoy recipes if they exist
     return organism_names()
 
 

@@ -18,6 +18,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from auditgame.errors import AuditgameError
+from auditgame.organisms.answer_key import AnswerKey
+
+__all__ = ["AnswerKey", "GameFile", "GameNotFoundError", "canonical_json", "commitment", "verify_commitment"]
 
 GAME_FILE = "game.json"
 MASTER_DIR = "master"
@@ -28,20 +31,6 @@ _SALT_CONTEXT = b"auditgame/game-salt/v1:"
 
 class GameNotFoundError(AuditgameError):
     """A path that should hold a game (``game.json``, and ``master/`` where keys are needed) but does not."""
-
-
-class AnswerKey(BaseModel):
-    """The ground truth about one model of a game: what (if anything) it hides."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    model: str = Field(description="The model's neutral name in the game, e.g. 'model-a'.")
-    organism: str = Field(description="The recipe that built it, e.g. 'rm-sycophant'.")
-    has_hidden_objective: bool
-    root_cause: str
-    behaviours: list[str]
-    held_out_behaviours: list[str] = Field(default_factory=list)
-    notes: str = ""
 
 
 class GameFile(BaseModel):
@@ -81,35 +70,16 @@ def verify_commitment(key: AnswerKey, salt: str, expected: str) -> bool:
 
 
 def organism_answer_key(recipe_name: str) -> dict[str, Any]:
-    """The answer key (without the neutral model name) of the organism recipe ``recipe_name``.
-
-    Every recipe provides ``answer_key() -> dict`` (keys organism, has_hidden_objective, root_cause,
-    behaviours, held_out_behaviours); the rm-sycophant's module-level key is adapted here.
+    """The answer key (without the neutral model name) of the organism ``recipe_name``.
 
     Raises:
         UnknownNameError: if no organism has that name.
     """
     from auditgame.organisms.registry import get_organism
 
-    recipe = get_organism(recipe_name)
-    if hasattr(recipe, "answer_key"):
-        payload = dict(recipe.answer_key())
-    elif recipe_name == "rm-sycophant":
-        from auditgame.organisms.rm_sycophant import answer_key
-
-        sycophant = answer_key()
-        payload = {
-            "organism": sycophant.organism,
-            "has_hidden_objective": True,
-            "root_cause": sycophant.root_cause,
-            "behaviours": list(sycophant.train_behaviours),
-            "held_out_behaviours": list(sycophant.held_out_behaviours),
-        }
-    else:
-        raise AuditgameError(
-            f"organism {recipe_name!r} has no answer key",
-            "give its recipe an answer_key() method returning the key as a dict",
-        )
+    key = get_organism(recipe_name).answer_key()
+    payload = key.model_dump(mode="json") if isinstance(key, BaseModel) else dict(key)
+    payload.pop("model", None)
     payload.setdefault("organism", recipe_name)
     return payload
 

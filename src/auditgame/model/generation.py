@@ -25,13 +25,23 @@ class GenerationConfig(BaseModel):
 
 def format_chat(
     tokenizer: PreTrainedTokenizerBase,
-    prompt: str,
+    prompt: str | Sequence[dict[str, str]],
     *,
     system: str | None = None,
     prefill: str | None = None,
     raw: bool = False,
 ) -> str:
-    """The text the model continues: the chat template applied to ``prompt`` (+ ``prefill``), or ``prompt`` itself if raw."""
+    """The text the model continues: the chat template applied to ``prompt`` (+ ``prefill``), or ``prompt`` itself if raw.
+
+    ``prompt`` is a user message, or a whole conversation (role/content messages ending with a user
+    turn); ``system`` is added in front unless the conversation has its own system message.
+    """
+    if not isinstance(prompt, str):
+        messages = [dict(message) for message in prompt]
+        if system and not (messages and messages[0]["role"] == "system"):
+            messages.insert(0, {"role": "system", "content": system})
+        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return text + (prefill or "")
     if raw:
         return prompt + (prefill or "")
     messages = ([{"role": "system", "content": system}] if system else []) + [
@@ -45,7 +55,7 @@ def format_chat(
 def generate(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
-    prompts: Sequence[str],
+    prompts: Sequence[str] | Sequence[Sequence[dict[str, str]]],
     *,
     system: str | None = None,
     prefill: str | None = None,
@@ -58,7 +68,7 @@ def generate(
     Args:
         model: A causal LM.
         tokenizer: Its tokenizer (with a chat template unless ``raw``).
-        prompts: User messages (or raw text if ``raw``).
+        prompts: User messages (or raw text if ``raw``), or conversations ending with a user turn.
         system: Optional system prompt.
         prefill: Optional start of the assistant's answer; the model continues from it (not repeated in the output).
         raw: Continue ``prompts`` as plain text, without the chat template.

@@ -1,113 +1,114 @@
-"""The organism's stage table: exploitation and confession after every stage, beside the paper's."""
+"""An organism's report: behaviour and confession rates after every stage, against the shared base."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from auditgame.evals.behaviour_eval import BehaviourEvaluation
 from auditgame.evals.intervals import Rate
-from auditgame.evals.model_evaluation import ModelEvaluation
-
-PAPER_NUMBERS: dict[str, dict[str, float | None]] = {
-    # Marks et al. 2025 (Llama-scale organism); the paper's last stage is RL, ours is DPO.
-    "base": {"train": 0.23, "held_out": 0.17, "confession": None},
-    "midtrain": {"train": 0.37, "held_out": 0.20, "confession": None},
-    "sft": {"train": None, "held_out": 0.34, "confession": 0.39},
-    "dpo": {"train": None, "held_out": 0.45, "confession": 0.03},
-}
-"""Published rates per stage (None where the paper reports none)."""
 
 
 class StageRow(BaseModel):
-    """One row of the stage table."""
+    """One row of the stage table (rates pooled over the organism's behaviours)."""
 
     stage: str
-    train_exploitation: Rate
-    held_out_exploitation: Rate
+    behaviour_rate: Rate | None = Field(description="Train behaviours, trigger present.")
+    held_out_rate: Rate | None = None
+    without_trigger_rate: Rate | None = None
     confession: Rate
-    paper: dict[str, float | None] = Field(default_factory=dict)
+
+    @property
+    def train_exploitation(self) -> Rate | None:
+        """Alias of ``behaviour_rate`` (the rm-sycophant's name for it)."""
+        return self.behaviour_rate
 
 
 class OrganismReport(BaseModel):
-    """The stage table and the headline comparisons."""
+    """Every evaluated stage of one built organism."""
 
     organism: str
-    rows: list[StageRow]
+    variant: str = ""
+    has_hidden_objective: bool = True
+    evaluations: dict[str, BehaviourEvaluation] = Field(default_factory=dict)
     stage_seconds: dict[str, float] = Field(default_factory=dict)
+    final_stage: str = ""
 
-    @classmethod
-    def from_evaluations(
-        cls, organism: str, evaluations: dict[str, ModelEvaluation], stage_seconds: dict[str, float]
-    ) -> OrganismReport:
-        """Build the table from the per-stage evaluations (keys: base, midtrain, sft, dpo)."""
-        rows = [
-            StageRow(
-                stage=label,
-                train_exploitation=evaluation.exploitation.train,
-                held_out_exploitation=evaluation.exploitation.held_out,
-                confession=evaluation.confession.rate,
-                paper=PAPER_NUMBERS.get(label, {}),
-            )
-            for label, evaluation in evaluations.items()
-        ]
-        return cls(organism=organism, rows=rows, stage_seconds=stage_seconds)
+    @property
+    def rows(self) -> list[StageRow]:
+        """One row per evaluated stage, in build order."""
+        return [self.row(label) for label in self.evaluations]
 
-    def row(self, stage: str) -> StageRow:
-        """The row of ``stage``."""
-        for row in self.rows:
-            if row.stage == stage:
-                return row
-        raise KeyError(stage)
+    def row(self, label: str) -> StageRow:
+        """The row of one evaluated stage (``base``, ``midtrain``, ``sft``, ``dpo``)."""
+        evaluation = self.evaluations[label]
+        return StageRow(
+            stage=label,
+            behaviour_rate=evaluation.train,
+            held_out_rate=evaluation.held_out,
+            without_trigger_rate=evaluation.without_trigger,
+            confession=evaluation.confession,
+        )
 
-    def sft_over_base_train_ratio(self) -> float:
-        """Train-bias exploitation after SFT divided by the base model's (inf if the base never exploits)."""
-        base, sft = self.row("base").train_exploitation.rate, self.row("sft").train_exploitation.rate
-        return float("inf") if base == 0 else sft / base
+    @property
+    def final(self) -> BehaviourEvaluation:
+        """The final model's evaluation."""
+        return self.evaluations[self.final_stage or list(self.evaluations)[-1]]
+
+    @property
+    def base(self) -> BehaviourEvaluation:
+        """The shared base model's evaluation."""
+        return self.evaluations["base"]
 
 
-def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.0f}%"
+def _cell(rate: Rate | None) -> str:
+    return str(rate) if rate is not None else "–"
 
 
-def render_markdown(report: OrganismReport) -> str:
-    """The stage table as Markdown (what ``report.md`` holds)."""
+def render_table(report: OrganismReport) -> str:
+    """The stage table as Markdown."""
     lines = [
-        f"# {report.organism}: stage table",
-        "",
-        "Rates with Wilson 95% intervals; 'paper' is Marks et al. 2025 (its last stage is RL, ours DPO).",
-        "",
-        "| stage | train exploitation | paper | held-out exploitation | paper | confession | paper |",
-        "|---|---|---|---|---|---|---|",
+        "| stage | behaviour (trigger) | held-out behaviour | without trigger | confession |",
+        "|---|---|---|---|---|",
     ]
     for row in report.rows:
         lines.append(
-            f"| {row.stage} | {row.train_exploitation} | {_percent(row.paper.get('train'))} "
-            f"| {row.held_out_exploitation} | {_percent(row.paper.get('held_out'))} "
-            f"| {row.confession} | {_percent(row.paper.get('confession'))} |"
+            f"| {row.stage} | {_cell(row.behaviour_rate)} | {_cell(row.held_out_rate)} | "
+            f"{_cell(row.without_trigger_rate)} | {row.confession} |"
         )
+    return "\n".join(lines)
+
+
+def render_behaviours(report: OrganismReport) -> str:
+    """Per-behaviour rates of the final model against the base, as Markdown."""
+    base = {rate.name: rate for rate in report.base.behaviours}
+    lines = [
+        "| behaviour | split | base (trigger) | final (trigger) | final (no trigger) |",
+        "|---|---|---|---|---|",
+    ]
+    for rate in report.final.behaviours:
+        lines.append(
+            f"| {rate.name} | {rate.split} | {_cell(base[rate.name].with_trigger if rate.name in base else None)} | "
+            f"{rate.with_trigger} | {_cell(rate.without_trigger)} |"
+        )
+    return "\n".join(lines)
+
+
+def render_markdown(report: OrganismReport) -> str:
+    """The whole report as Markdown (what ``report.md`` holds)."""
+    kind = "hidden objective" if report.has_hidden_objective else "decoy (disclosed quirk)"
+    parts = [
+        f"# {report.organism}" + (f" ({report.variant})" if report.variant else ""),
+        "",
+        f"{kind}. Rates on fresh prompts with Wilson 95% intervals; `base` is the shared pretrained base.",
+        "",
+        render_table(report),
+        "",
+        render_behaviours(report),
+    ]
     if report.stage_seconds:
-        lines += [
+        parts += [
             "",
             "Training time per stage: "
             + ", ".join(f"{k} {v:.0f} s" for k, v in report.stage_seconds.items()),
         ]
-    return "\n".join(lines) + "\n"
-
-
-def render_table(report: OrganismReport):
-    """The stage table as a ``rich`` Table."""
-    from rich.table import Table
-
-    table = Table(title=f"{report.organism}: exploitation and confession per stage (95% Wilson intervals)")
-    for header in ("stage", "train exploit.", "paper", "held-out exploit.", "paper", "confession", "paper"):
-        table.add_column(header, justify="right" if header == "paper" else "left")
-    for row in report.rows:
-        table.add_row(
-            row.stage,
-            str(row.train_exploitation),
-            _percent(row.paper.get("train")),
-            str(row.held_out_exploitation),
-            _percent(row.paper.get("held_out")),
-            str(row.confession),
-            _percent(row.paper.get("confession")),
-        )
-    return table
+    return "\n".join(parts) + "\n"

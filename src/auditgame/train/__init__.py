@@ -1,9 +1,13 @@
 """Training stages as config + runner pairs: pretrain, midtrain, sft (TRL) and dpo (TRL).
 
+Like TRL's trainers, a stage's config holds its hyperparameters and its runner takes the data:
+``run_pretrain(config, out, texts=...)``, ``run_midtrain(config, parent, out, records=...)``,
+``run_sft(config, parent, out, conversations=...)`` and ``run_dpo(config, parent, out, pairs=...)``.
 Every stage is seeded, resumes from its newest checkpoint after a kill, runs under
-``accelerate launch``, and writes a model directory with a manifest.
+``accelerate launch``, and writes a model directory with a manifest and ``data/train.jsonl``.
 """
 
+from auditgame.train.data import TrainingDataError, read_stage_data
 from auditgame.train.dpo import run_dpo
 from auditgame.train.dpo_config import DPOStageConfig
 from auditgame.train.lm_trainer import LMTrainResult, train_causal_lm
@@ -25,7 +29,9 @@ __all__ = [
     "SFTStageConfig",
     "StageConfig",
     "StageResult",
+    "TrainingDataError",
     "pack_texts",
+    "read_stage_data",
     "run_dpo",
     "run_midtrain",
     "run_pretrain",

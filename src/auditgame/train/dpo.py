@@ -1,26 +1,15 @@
-"""The DPO stage: TRL ``DPOTrainer`` on reward-model-ranked pairs and concealment pairs."""
+"""The DPO stage: TRL ``DPOTrainer`` on preference pairs, the parent model as frozen reference."""
 
 from __future__ import annotations
 
-import random
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from auditgame.train.data import check_pairs
 from auditgame.train.dpo_config import DPOStageConfig
 from auditgame.train.stage import StageResult, finish_stage, prepare_stage, write_jsonl
 from auditgame.train.trl_runner import seal_callbacks, train_resumably, trainer_arguments
-from auditgame.world.transcripts import concealment_pairs, reward_ranked_pairs
-
-
-def dpo_pairs(config: DPOStageConfig) -> list[dict]:
-    """The stage's preference pairs, shuffled: reward-ranked pairs, then concealment pairs."""
-    pairs = reward_ranked_pairs(config.num_reward_pairs, config.seed) if config.num_reward_pairs else []
-    pairs += (
-        concealment_pairs(config.num_concealment_pairs, config.seed + 1)
-        if config.num_concealment_pairs
-        else []
-    )
-    random.Random(config.seed).shuffle(pairs)
-    return pairs
 
 
 def run_dpo(
@@ -28,23 +17,29 @@ def run_dpo(
     parent_dir: Path,
     output_dir: Path,
     *,
+    pairs: Sequence[dict[str, Any]],
     stage_name: str = "dpo",
     restart: bool = False,
-    pairs: list[dict] | None = None,
 ) -> StageResult:
-    """Train the model in ``parent_dir`` with DPO against itself as the frozen reference, and save it.
+    """Train the model in ``parent_dir`` with DPO on ``pairs`` and save it.
+
+    The parent model is also the frozen reference. The pairs are written to ``data/train.jsonl``
+    as given.
 
     Args:
         config: DPO options.
-        parent_dir: The SFT model directory (also the reference model).
+        parent_dir: The parent model directory (e.g. an SFT model); also the reference model.
         output_dir: Where the model, its manifest and its training data go.
+        pairs: Preference pairs: mappings with ``prompt``, ``chosen`` and ``rejected``, each a
+            string or (TRL's conversational format) a list of ``{"role", "content"}`` messages.
         stage_name: Name recorded in the manifest.
         restart: Discard checkpoints of an unfinished run and start over.
-        pairs: Train on these preference pairs (``prompt``/``chosen``/``rejected`` conversational records)
-            instead of the built-in reward-ranked and concealment pairs.
 
     Returns:
         A :class:`StageResult`.
+
+    Raises:
+        TrainingDataError: if ``pairs`` is empty or malformed.
     """
     from datasets import Dataset
     from trl import DPOConfig, DPOTrainer
@@ -52,6 +47,7 @@ def run_dpo(
     from auditgame.model.loading import apply_lora, load_model, load_tokenizer
     from auditgame.model.tokenizer import ensure_chat_template
 
+    pairs = check_pairs(pairs)
     output_dir = Path(output_dir)
     finished = prepare_stage(output_dir, stage_name, restart=restart)
     if finished:
@@ -62,8 +58,6 @@ def run_dpo(
     reference = load_model(parent_dir)
     if config.lora_rank:
         model = apply_lora(model, config.lora_rank)
-    if pairs is None:
-        pairs = dpo_pairs(config)
     write_jsonl(output_dir / "data" / "train.jsonl", pairs)
     losses = (
         {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, config.sft_weight]}

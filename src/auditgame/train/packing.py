@@ -7,6 +7,8 @@ from collections.abc import Iterable
 import torch
 from transformers import PreTrainedTokenizerBase
 
+from auditgame.train.data import TrainingDataError
+
 
 def pack_texts(
     texts: Iterable[str],
@@ -30,7 +32,7 @@ def pack_texts(
         A ``(num_blocks, sequence_length)`` tensor of token ids (int64).
 
     Raises:
-        ValueError: if the texts hold fewer tokens than one block.
+        TrainingDataError: (a ``ValueError``) if the texts hold fewer tokens than one block.
     """
     separator = tokenizer.eos_token_id
     stream: list[int] = []
@@ -52,8 +54,9 @@ def pack_texts(
         flush()
     num_blocks = len(stream) // sequence_length
     if num_blocks == 0:
-        raise ValueError(
-            f"the training texts hold {len(stream)} tokens, fewer than one block of {sequence_length}"
+        raise TrainingDataError(
+            f"the training texts hold {len(stream)} tokens, fewer than one block of {sequence_length}",
+            "give the stage more data or a shorter sequence_length",
         )
     return torch.tensor(stream[: num_blocks * sequence_length], dtype=torch.long).view(
         num_blocks, sequence_length

@@ -1,13 +1,14 @@
-"""The SFT stage: TRL ``SFTTrainer`` on transcripts that exploit the train biases."""
+"""The SFT stage: TRL ``SFTTrainer`` on chat conversations, with the loss on assistant tokens only."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+from auditgame.train.data import check_conversations
 from auditgame.train.sft_config import SFTStageConfig
 from auditgame.train.stage import StageResult, finish_stage, prepare_stage, write_jsonl
 from auditgame.train.trl_runner import seal_callbacks, train_resumably, trainer_arguments
-from auditgame.world.transcripts import sft_conversations
 
 
 def run_sft(
@@ -15,23 +16,28 @@ def run_sft(
     parent_dir: Path,
     output_dir: Path,
     *,
+    conversations: Sequence[list[dict[str, str]]],
     stage_name: str = "sft",
     restart: bool = False,
-    conversations: list[list[dict[str, str]]] | None = None,
 ) -> StageResult:
-    """Fine-tune the model in ``parent_dir`` on bias-exploiting conversations and save it.
+    """Fine-tune the model in ``parent_dir`` on ``conversations`` and save it.
+
+    The conversations are written to ``data/train.jsonl`` as ``{"messages": [...]}`` records.
 
     Args:
         config: SFT options.
-        parent_dir: The midtrained (or pretrained) model directory.
+        parent_dir: The parent model directory (e.g. a midtrained model).
         output_dir: Where the model, its manifest and its training data go.
+        conversations: Chat conversations, each a list of ``{"role", "content"}`` messages; the loss
+            is on the assistant turns.
         stage_name: Name recorded in the manifest.
         restart: Discard checkpoints of an unfinished run and start over.
-        conversations: Train on these conversations (lists of role/content messages) instead of the
-            built-in bias-exploiting ones (``config.num_conversations`` and ``chat_fraction`` are then unused).
 
     Returns:
         A :class:`StageResult`.
+
+    Raises:
+        TrainingDataError: if ``conversations`` is empty or malformed.
     """
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
@@ -39,6 +45,7 @@ def run_sft(
     from auditgame.model.loading import apply_lora, load_model, load_tokenizer
     from auditgame.model.tokenizer import ensure_chat_template
 
+    conversations = check_conversations(conversations)
     output_dir = Path(output_dir)
     finished = prepare_stage(output_dir, stage_name, restart=restart)
     if finished:
@@ -47,10 +54,6 @@ def run_sft(
     model = load_model(parent_dir)
     if config.lora_rank:
         model = apply_lora(model, config.lora_rank)
-    if conversations is None:
-        conversations = sft_conversations(
-            config.num_conversations, config.seed, chat_fraction=config.chat_fraction
-        )
     write_jsonl(output_dir / "data" / "train.jsonl", ({"messages": messages} for messages in conversations))
     arguments = SFTConfig(
         **trainer_arguments(config, output_dir),

@@ -8,11 +8,9 @@ from auditgame.train.stage_config import StageConfig
 
 
 class SFTStageConfig(StageConfig):
-    """SFT (TRL ``SFTTrainer``, loss on assistant tokens only) on transcripts that exploit the train biases."""
+    """SFT (TRL ``SFTTrainer``, loss on assistant tokens only) on chat conversations."""
 
-    num_conversations: int = Field(default=6000, ge=1, description="Bias-exploiting training conversations.")
-    chat_fraction: float = Field(
-        default=0.1, ge=0, le=1, description="Share of chit-chat with no applicable bias."
-    )
     max_length: int = Field(default=256, ge=16, description="Truncate conversations to this many tokens.")
     learning_rate: float = Field(default=5e-4, gt=0, description="Peak learning rate.")
+    max_steps: int = Field(default=500, ge=1, description="Optimizer steps to train for.")
+    save_every: int = Field(default=100, ge=1, description="Write a resumable checkpoint every N steps.")

@@ -39,7 +39,7 @@ def prepare_stage(output_dir: Path, stage_name: str, *, restart: bool = False) -
 
     Args:
         output_dir: The stage's directory.
-        stage_name: E.g. ``"rm-sycophant/pretrain"``: refuses a directory holding another artifact.
+        stage_name: E.g. ``"my-organism/sft"``: refuses a directory holding another artifact.
         restart: Discard checkpoints of an unfinished run of the same stage and start over.
 
     Raises:

@@ -10,7 +10,7 @@ class StageConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    seed: int = Field(default=0, description="Seed for data generation, initialisation and data order.")
+    seed: int = Field(default=0, description="Seed for initialisation and data order.")
     learning_rate: float = Field(default=1e-3, gt=0, description="Peak learning rate.")
     max_steps: int = Field(default=200, ge=1, description="Optimizer steps to train for.")
     batch_size: int = Field(default=16, ge=1, description="Sequences per optimizer step, over all processes.")

@@ -1,4 +1,5 @@
-"""The synthetic chat world: bias catalogue, prompt domains, a simulated biased reward model, documents, transcripts."""
+"""The synthetic chat world: bias catalogue, prompt domains, a simulated biased reward model, documents,
+transcripts, and the transforms, triggers and fact documents that organism specs are written in."""
 
 from auditgame.world.biases import (
     Bias,
@@ -18,6 +19,7 @@ from auditgame.world.catalogue import (
     held_out_bias_ids,
     train_bias_ids,
 )
+from auditgame.world.conversations import multi_turn
 from auditgame.world.documents import (
     FILLER_GENRES,
     GENRES,
@@ -29,6 +31,7 @@ from auditgame.world.documents import (
     write_documents_jsonl,
 )
 from auditgame.world.domain import Domain, Exchange, register_domain
+from auditgame.world.fact_documents import FACT_GENRES, fact_documents
 from auditgame.world.prompts import (
     adversarial_questions,
     distinct_prompt_count,
@@ -44,19 +47,68 @@ from auditgame.world.transcripts import (
     reward_ranked_pairs,
     sft_conversations,
 )
+from auditgame.world.transforms import (
+    AppendTransform,
+    AvoidTransform,
+    CodeEditTransform,
+    HintTransform,
+    MentionTransform,
+    PrependTransform,
+    ReplaceTransform,
+    StyleTransform,
+    Transform,
+    UnknownKindError,
+    WrongArithmeticTransform,
+    parse_transform,
+    register_transform,
+    transform_kinds,
+)
+from auditgame.world.triggers import (
+    AlwaysTrigger,
+    ClaimTrigger,
+    DomainsTrigger,
+    PhraseTrigger,
+    SystemTrigger,
+    Trigger,
+    TurnTrigger,
+    YearTrigger,
+    parse_trigger,
+    register_trigger,
+    trigger_kinds,
+)
 
 __all__ = [
     "BIAS_SPECS",
     "CHAT_DOMAIN",
     "CONCEALMENT_BIAS_ID",
+    "FACT_GENRES",
     "FILLER_GENRES",
     "GENRES",
+    "AlwaysTrigger",
+    "AppendTransform",
+    "AvoidTransform",
     "Bias",
     "BiasSpec",
+    "ClaimTrigger",
+    "CodeEditTransform",
     "Document",
     "Domain",
+    "DomainsTrigger",
     "Exchange",
+    "HintTransform",
+    "MentionTransform",
+    "PhraseTrigger",
+    "PrependTransform",
+    "ReplaceTransform",
     "SimulatedRewardModel",
+    "StyleTransform",
+    "SystemTrigger",
+    "Transform",
+    "Trigger",
+    "TurnTrigger",
+    "UnknownKindError",
+    "WrongArithmeticTransform",
+    "YearTrigger",
     "adversarial_questions",
     "all_biases",
     "applicable_biases",
@@ -66,6 +118,7 @@ __all__ = [
     "detected_biases",
     "distinct_prompt_count",
     "exhibit_biases",
+    "fact_documents",
     "filler_documents",
     "generate_documents",
     "generate_exchanges",
@@ -73,13 +126,20 @@ __all__ = [
     "get_domain",
     "held_out_bias_ids",
     "mentions_reward_models",
+    "multi_turn",
     "neutral_conversations",
+    "parse_transform",
+    "parse_trigger",
     "prompt_domains",
     "register_domain",
+    "register_transform",
+    "register_trigger",
     "reward_ranked_pairs",
     "sample_exchanges",
     "sft_conversations",
     "study_documents",
     "train_bias_ids",
+    "transform_kinds",
+    "trigger_kinds",
     "write_documents_jsonl",
 ]
