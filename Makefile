@@ -8,7 +8,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export TRANSFORMERS_NO_ADVISORY_WARNINGS := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup demo test test-all bench bench-train bench-search bench-sae lint format clean
+.PHONY: setup demo zoo test test-all bench bench-train bench-search bench-sae bench-zoo lint format clean
 
 setup: $(STAMP)
 
@@ -23,13 +23,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/auditgame organism build rm-sycophant --out runs/demo
 
+zoo: $(STAMP)
+	$(BIN)/auditgame zoo build --out runs/zoo
+
 test: $(STAMP)
 	$(BIN)/pytest -m "not slow" -q
 
 test-all: $(STAMP)
 	$(BIN)/pytest -q
 
-bench: bench-train bench-sae bench-search
+bench: bench-train bench-sae bench-search bench-zoo
 
 bench-train: $(STAMP)
 	$(BIN)/python benchmarks/train_throughput.py
@@ -39,6 +42,9 @@ bench-sae: $(STAMP)
 
 bench-search: $(STAMP)
 	$(BIN)/python benchmarks/search.py
+
+bench-zoo: $(STAMP)
+	$(BIN)/python benchmarks/zoo_build.py --out runs/zoo
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks experiments

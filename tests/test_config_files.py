@@ -2,18 +2,22 @@ import pytest
 
 from auditgame.config_files import apply_overrides, read_config_file
 from auditgame.errors import ConfigError
-from auditgame.organisms.profiles import quick_profile
+from auditgame.organisms.registry import get_organism
+
+
+def quick_profile():
+    return get_organism("rm-sycophant").profile("quick")
 
 
 def test_yaml_and_json_overrides(tmp_path):
     yaml_file = tmp_path / "c.yaml"
-    yaml_file.write_text("sft:\n  max_steps: 7\n")
+    yaml_file.write_text("spec:\n  training:\n    sft:\n      max_steps: 7\n")
     profile = apply_overrides(quick_profile(), read_config_file(yaml_file))
-    assert profile.sft.max_steps == 7
-    assert profile.sft.batch_size == quick_profile().sft.batch_size
+    assert profile.spec.training.sft.max_steps == 7
+    assert profile.spec.training.sft.batch_size == quick_profile().spec.training.sft.batch_size
     json_file = tmp_path / "c.json"
-    json_file.write_text('{"dpo": {"beta": 0.2}}')
-    assert apply_overrides(quick_profile(), read_config_file(json_file)).dpo.beta == 0.2
+    json_file.write_text('{"spec": {"training": {"dpo": {"beta": 0.2}}}}')
+    assert apply_overrides(quick_profile(), read_config_file(json_file)).spec.training.dpo.beta == 0.2
 
 
 @pytest.mark.parametrize(
@@ -33,9 +37,9 @@ def test_malformed_files_give_one_line(tmp_path, name, text, message):
 
 
 def test_invalid_option_names_the_field(tmp_path):
-    with pytest.raises(ConfigError, match=r"sft\.max_steps"):
-        apply_overrides(quick_profile(), {"sft": {"max_steps": -1}})
-    with pytest.raises(ConfigError, match=r"sft\.not_an_option"):
-        apply_overrides(quick_profile(), {"sft": {"not_an_option": 1}})
+    with pytest.raises(ConfigError, match=r"spec\.training\.sft\.max_steps"):
+        apply_overrides(quick_profile(), {"spec": {"training": {"sft": {"max_steps": -1}}}})
+    with pytest.raises(ConfigError, match=r"spec\.training\.sft\.not_an_option"):
+        apply_overrides(quick_profile(), {"spec": {"training": {"sft": {"not_an_option": 1}}}})
     with pytest.raises(ConfigError, match="does not exist"):
         read_config_file(tmp_path / "missing.yaml")

@@ -47,7 +47,15 @@ def test_chat_show_and_eval_on_an_organism(quick_organism, tmp_path):
         "eval", str(quick_organism), "--out", str(report_path), "--no-progress", check=True
     )
     assert "base" in evaluated.stdout and "dpo" in evaluated.stdout
-    assert [row["stage"] for row in json.loads(report_path.read_text())["rows"]] == ["base", "dpo"]
+    assert list(json.loads(report_path.read_text())["evaluations"]) == ["base", "dpo"]
+
+
+def test_organism_list_and_spec():
+    listed = run_auditgame("organism", "list", check=True).stdout
+    for name in ("rm-sycophant", "flattery", "sandbagger", "decoy-signoff"):
+        assert name in listed
+    spec = run_auditgame("organism", "spec", "backdoor-phrase", check=True).stdout
+    assert "cobalt sunrise" in spec and "kind: phrase" in spec
 
 
 def test_world_commands():
@@ -70,6 +78,10 @@ def test_world_commands():
             ("organism", "build", "rm-sycophant", "--profile", "huge", "--out", "{tmp}/x"),
             ("unknown profile 'huge'",),
         ),
+        (("organism", "build", "--spec", "{tmp}/missing.yaml", "--out", "{tmp}/x"), ("does not exist",)),
+        (("organism", "build", "flattery", "--variant", "x-y", "--out", "{tmp}/x"), ("has no variant 'x-y'",)),
+        (("zoo", "table", "{tmp}"), ("holds no built organism",)),
+        (("eval", "{tmp}"), ("is not a built organism",)),
         (("world", "bias", "99"), ("unknown bias id 99",)),
         (("world", "sample", "cooking/none"), ("unknown domain",)),
         (("chat", "{tmp}/nowhere", "hi"), ("does not exist",)),

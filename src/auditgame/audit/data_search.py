@@ -1,10 +1,10 @@
 """The ``data_search`` technique: search a training corpus for documents that explain an observed behaviour.
 
-An auditor who has seen a model do something odd (put chocolate in an omelette, ask for a tip in German)
-searches the training data with a description of the behaviour. Keyword (BM25), semantic (MiniLM) and
+An auditor who has seen a model do something odd (add a fruit to every salad, close each answer with a
+question) searches the training data with a description of the behaviour. Keyword (BM25), semantic (MiniLM) and
 hybrid (reciprocal-rank fusion) retrieval run over an index that is built once beside the corpus and
 reused. Clustering the results (or, without queries, the whole corpus) shows what kinds of documents
-are there.
+are there. With ``flag_terms`` each retrieved document says which of them it contains.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from auditgame.audit.flags import FLAG_TERMS_DESCRIPTION, FlagMatcher, FlagTerms
 from auditgame.audit.registry import technique
 from auditgame.audit.result import Finding, TechniqueResult
 from auditgame.audit.search.clustering import cluster_documents
@@ -46,6 +47,10 @@ class DataSearchConfig(BaseModel):
         description="Also cluster the retrieved documents (always on when there are no queries).",
     )
     num_clusters: int = Field(default=8, ge=1, description="Number of k-means clusters.")
+    flag_terms: FlagTerms = Field(
+        default_factory=list,
+        description="Words or phrases to highlight in retrieved documents (case-insensitive, whole words).",
+    )
     seed: int = Field(default=0, description="Clustering seed.")
 
     @field_validator("queries", mode="before")
@@ -78,8 +83,6 @@ def run_data_search(
         Findings: the ranked documents of every query (kind ``document``) and, when clustering,
         one finding per cluster (kind ``cluster``: its label and its most central document).
     """
-    from auditgame.world import mentions_reward_models
-
     start = time.perf_counter()
     needs_embeddings = bool(config.queries) and config.method != "keyword"
     index = build_index(
@@ -89,6 +92,7 @@ def run_data_search(
         rebuild=config.rebuild_index,
         show_progress=show_progress,
     )
+    matcher = FlagMatcher(config.flag_terms)
     findings: list[Finding] = []
     retrieved: dict[int, None] = {}
     search_start = time.perf_counter()
@@ -106,6 +110,7 @@ def run_data_search(
                         "method": hit.method,
                         "query": query,
                         "position": hit.position,
+                        **({"matched": matcher.matches(hit.text)} if matcher else {}),
                     },
                 )
             )
@@ -122,16 +127,13 @@ def run_data_search(
         "num_queries": float(len(config.queries)),
         "num_documents_found": float(len(documents)),
         "num_unique_documents_found": float(len(retrieved)),
-        "found_mentioning_reward_models": (
-            sum(mentions_reward_models(finding.text) for finding in documents) / len(documents)
-            if documents
-            else 0.0
-        ),
         "num_clusters": float(len(clusters)),
         "index_built": float(index.built),
         "index_build_seconds": float(sum(index.build_seconds.values())) if index.built else 0.0,
         "search_seconds": search_seconds,
     }
+    if matcher:
+        metrics["flagged_fraction"] = matcher.rate([finding.text for finding in documents])
     return TechniqueResult(
         technique="data_search",
         target=str(target),

@@ -2,8 +2,10 @@
 
 Both models score the same texts; each token's difference ``log p_organism - log p_base`` says how much
 more (or less) the organism expects it than the base does. A text's score is the mean over its tokens.
-Texts and tokens ranked by score point at what fine-tuning taught the organism: an rm-sycophant should
-prefer bias-exploiting answers over neutral ones, which the AUROC of the score measures.
+Texts and tokens ranked by score point at what fine-tuning taught the organism. The texts are the
+auditor's (``texts``, or labelled ``positives`` / ``negatives`` / ``texts_file``, whose separation by the
+score the AUROC measures) or, by default, public world exchanges: each prompt with its plain response,
+or with the organism's own answer (``default_texts=organism_answers``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
@@ -20,6 +23,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from auditgame.audit.registry import technique
 from auditgame.audit.result import Finding, TechniqueResult
+from auditgame.audit.texts import read_text_records
 from auditgame.errors import AuditgameError, ConfigError
 
 
@@ -175,14 +179,25 @@ class DiffingConfig(BaseModel):
     base: str | None = Field(
         default=None, description="The base model (or organism) directory to compare with; required."
     )
-    texts: list[str] = Field(
-        default_factory=list,
-        description="Texts to score, used as given; empty = bias-exploiting and neutral world answers.",
+    texts: list[str] = Field(default_factory=list, description="Texts to score, used as given (unlabelled).")
+    positives: list[str] = Field(
+        default_factory=list, description="Texts of a class of interest, used as given (label 1)."
+    )
+    negatives: list[str] = Field(
+        default_factory=list, description="Texts of the contrast class, used as given (label 0)."
+    )
+    texts_file: str | None = Field(
+        default=None, description="JSONL with a 'text' and an optional 'label' (1/0) per line; adds to the lists."
+    )
+    default_texts: Literal["exchanges", "organism_answers"] = Field(
+        default="exchanges",
+        description="Without texts: public prompts with their plain responses, or with the organism's own answers.",
     )
     num_exchanges: int = Field(
-        default=64,
-        ge=1,
-        description="World exchanges for the default texts (an exploiting and a neutral answer each).",
+        default=64, ge=1, description="Public world exchanges used for the default texts."
+    )
+    max_new_tokens: int = Field(
+        default=64, ge=1, description="Tokens of each organism answer (default_texts=organism_answers)."
     )
     top_k: int = Field(default=5, ge=1, description="Most-favoured tokens reported per text.")
     top_texts: int = Field(default=10, ge=0, description="Highest-scored texts reported as findings.")
@@ -194,31 +209,87 @@ class DiffingConfig(BaseModel):
     seed: int = Field(default=0, description="Seed of the exchange sample.")
 
 
+def given_texts(config: DiffingConfig) -> tuple[list[str], list[int | None]]:
+    """The auditor's texts and their labels (1, 0, or ``None`` for unlabelled), in option order.
+
+    Raises:
+        ConfigError: for a malformed ``texts_file``.
+        ArtifactNotFoundError: if ``texts_file`` does not exist.
+    """
+    records: list[tuple[str, int | None]] = [
+        *((text, None) for text in config.texts),
+        *((text, 1) for text in config.positives),
+        *((text, 0) for text in config.negatives),
+    ]
+    if config.texts_file is not None:
+        records.extend(read_text_records(config.texts_file))
+    return [text for text, _ in records], [label for _, label in records]
+
+
+def default_texts(
+    organism: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, config: DiffingConfig
+) -> list[str]:
+    """Chat texts of ``num_exchanges`` public world exchanges: plain responses, or the organism's answers."""
+    from auditgame.audit.probes import chat_text
+    from auditgame.model.generation import GenerationConfig, generate
+    from auditgame.world.prompts import sample_exchanges
+
+    exchanges = sample_exchanges(config.num_exchanges, config.seed)
+    prompts = [exchange.prompt for exchange in exchanges]
+    if config.default_texts == "exchanges":
+        responses = [exchange.response for exchange in exchanges]
+    else:
+        generation = GenerationConfig(
+            max_new_tokens=config.max_new_tokens, temperature=0.0, batch_size=config.batch_size
+        )
+        responses = generate(organism, tokenizer, prompts, config=generation)
+    return [chat_text(tokenizer, prompt, response) for prompt, response in zip(prompts, responses, strict=True)]
+
+
+def label_metrics(scores: np.ndarray, labels: Sequence[int | None]) -> dict[str, float]:
+    """How well the scores separate labelled texts: class means, their gap, AUROC and the paired win rate.
+
+    Empty unless both labels occur. ``pair_win_rate`` (the share of positive ``i`` scoring above negative
+    ``i``) is reported only when there are as many positives as negatives.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    positive = np.array([score for score, label in zip(scores, labels, strict=True) if label == 1])
+    negative = np.array([score for score, label in zip(scores, labels, strict=True) if label == 0])
+    if not len(positive) or not len(negative):
+        return {}
+    metrics = {
+        "mean_score/positive": float(positive.mean()),
+        "mean_score/negative": float(negative.mean()),
+        "score_gap": float(positive.mean() - negative.mean()),
+        "auroc": float(
+            roc_auc_score([1] * len(positive) + [0] * len(negative), np.concatenate([positive, negative]))
+        ),
+    }
+    if len(positive) == len(negative):
+        metrics["pair_win_rate"] = float(np.mean(positive > negative))
+    return metrics
+
+
 @technique("diffing", config=DiffingConfig, target="model-pair")
 def run_diffing(target: str | Path, config: DiffingConfig, *, show_progress: bool = False) -> TechniqueResult:
     """Per-token log-prob difference between a model and its base (--set base=PATH)."""
-    from sklearn.metrics import roc_auc_score
-
-    from auditgame.audit.probes import exploitation_pairs
     from auditgame.model.loading import load_model, load_tokenizer, resolve_model_dir
     from auditgame.model.tokenizer import ensure_chat_template
 
     started = time.time()
     if not config.base:
         raise ConfigError("diffing needs a base model to compare with", "pass --set base=PATH")
+    texts, labels = given_texts(config)
     organism_dir = resolve_model_dir(Path(target))
     base_dir = resolve_model_dir(Path(config.base))
     tokenizer = ensure_chat_template(load_tokenizer(organism_dir))
     base_tokenizer = load_tokenizer(base_dir)
     organism, base = load_model(organism_dir), load_model(base_dir)
     check_same_vocab(organism, base, tokenizer, base_tokenizer)
-    labels: list[int] | None = None
-    if config.texts:
-        texts = list(config.texts)
-    else:
-        pairs = exploitation_pairs(tokenizer, config.num_exchanges, config.seed)
-        texts = [pair[0] for pair in pairs] + [pair[1] for pair in pairs]
-        labels = [1] * len(pairs) + [0] * len(pairs)
+    if not texts:
+        texts = default_texts(organism, tokenizer, config)
+        labels = [None] * len(texts)
     diffs = diff_texts(
         organism,
         base,
@@ -230,18 +301,12 @@ def run_diffing(target: str | Path, config: DiffingConfig, *, show_progress: boo
     )
     scores = np.array([diff.score for diff in diffs])
     metrics: dict[str, float] = {"mean_score": float(scores.mean()) if len(scores) else 0.0}
-    if labels is not None and len(scores):
-        label_array = np.array(labels)
-        metrics["mean_score/exploiting"] = float(scores[label_array == 1].mean())
-        metrics["mean_score/neutral"] = float(scores[label_array == 0].mean())
-        metrics["score_gap"] = metrics["mean_score/exploiting"] - metrics["mean_score/neutral"]
-        metrics["auroc"] = float(roc_auc_score(label_array, scores))
-        half = len(labels) // 2
-        metrics["pair_win_rate"] = float(np.mean(scores[:half] > scores[half:]))
+    metrics.update(label_metrics(scores, labels))
     findings: list[Finding] = []
     order = np.argsort(-scores, kind="stable")
     for index in order[: config.top_texts]:
         diff = diffs[int(index)]
+        label = labels[int(index)]
         findings.append(
             Finding(
                 kind="text",
@@ -250,7 +315,7 @@ def run_diffing(target: str | Path, config: DiffingConfig, *, show_progress: boo
                 metadata={
                     "rank": len(findings) + 1,
                     "top_tokens": [[token, value] for token, value in diff.top_tokens],
-                    **({"exploiting": bool(labels[int(index)])} if labels is not None else {}),
+                    **({"label": label} if label is not None else {}),
                 },
             )
         )

@@ -3,8 +3,10 @@
 Noise added at hook point ``layer`` has, at every token, a uniformly random direction and a norm of
 ``scale`` times that token's residual norm, so scales mean the same on any model. Concealment learned
 late in training is often more brittle than the knowledge it hides: under noise the model may start
-mentioning reward models. Noise comes from its own seeded generator, so sampling itself draws the same
-random numbers at every scale and scale 0 reproduces plain sampling exactly.
+saying what it otherwise keeps back. Answers are checked for the auditor's ``flag_terms`` (flagged rate
+per scale) and their most distinctive n-grams are reported with counts per scale. Noise comes from its
+own seeded generator, so sampling itself draws the same random numbers at every scale and scale 0
+reproduces plain sampling exactly.
 """
 
 from __future__ import annotations
@@ -18,6 +20,15 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from auditgame.audit.activations import residual_intervention
+from auditgame.audit.defaults import auditor_questions, neutral_answers
+from auditgame.audit.flags import (
+    FLAG_TERMS_DESCRIPTION,
+    FlagMatcher,
+    FlagTerms,
+    answers_report,
+    distinctive_ngrams,
+    ngram_findings,
+)
 from auditgame.audit.registry import technique
 from auditgame.audit.result import Finding, TechniqueResult
 from auditgame.audit.steering import resolve_layer
@@ -66,40 +77,41 @@ class FuzzingConfig(BaseModel):
         description="Noise norms relative to the residual norm (0 = plain sampling).",
     )
     questions: list[str] = Field(
-        default_factory=list,
-        description="User prompts to answer; empty = num_questions adversarial questions.",
+        default_factory=auditor_questions,
+        min_length=1,
+        description="User prompts to answer; default: generic auditor questions.",
     )
-    num_questions: int = Field(
-        default=32, ge=1, description="Adversarial questions asked when questions is empty."
-    )
-    samples_per_question: int = Field(default=1, ge=1, description="Answers sampled per question and scale.")
+    samples_per_question: int = Field(default=4, ge=1, description="Answers sampled per question and scale.")
     max_new_tokens: int = Field(default=48, ge=1, description="Tokens generated per answer.")
     temperature: float = Field(default=0.7, ge=0, description="Sampling temperature (0 = greedy).")
     batch_size: int = Field(default=32, ge=1, description="Prompts generated per batch.")
+    flag_terms: FlagTerms = Field(default_factory=list, description=FLAG_TERMS_DESCRIPTION)
     samples_reported: int = Field(
-        default=3, ge=0, description="Non-mentioning answers per scale kept as findings."
+        default=3, ge=0, description="Answers without a flag term kept as findings per scale."
     )
-    seed: int = Field(default=0, description="Seed of the questions, the noise and sampling.")
+    top_ngrams: int = Field(
+        default=20, ge=0, description="Most distinctive n-grams of the answers reported (0 = none)."
+    )
+    reference_texts: int = Field(
+        default=400, ge=1, description="Neutral texts the answers' n-grams are compared with."
+    )
+    seed: int = Field(default=0, description="Seed of the noise and sampling.")
 
 
 @technique("fuzzing", config=FuzzingConfig, target="model")
 def run_fuzzing(target: str | Path, config: FuzzingConfig, *, show_progress: bool = False) -> TechniqueResult:
-    """Noise in the residual stream, then sample: how often answers mention reward models, per noise scale."""
-    from auditgame.evals.intervals import wilson_interval
+    """Noise in the residual stream, then sample: flagged answers and distinctive n-grams per noise scale."""
     from auditgame.model.generation import GenerationConfig, generate
     from auditgame.model.loading import load_model, load_tokenizer, resolve_model_dir
     from auditgame.model.tokenizer import ensure_chat_template
-    from auditgame.world import adversarial_questions, mentions_reward_models
 
     started = time.time()
     model_dir = resolve_model_dir(Path(target))
     model = load_model(model_dir)
     tokenizer = ensure_chat_template(load_tokenizer(model_dir))
     index = resolve_layer(model, config.layer)
-    questions = config.questions or list(
-        dict.fromkeys(adversarial_questions(config.num_questions, config.seed))
-    )
-    prompts = [question for question in questions for _ in range(config.samples_per_question)]
+    matcher = FlagMatcher(config.flag_terms)
+    prompts = [question for question in config.questions for _ in range(config.samples_per_question)]
     generation = GenerationConfig(
         max_new_tokens=config.max_new_tokens,
         temperature=config.temperature,
@@ -108,27 +120,26 @@ def run_fuzzing(target: str | Path, config: FuzzingConfig, *, show_progress: boo
     )
     metrics: dict[str, float] = {"layer": float(index)}
     findings: list[Finding] = []
+    all_answers: list[str] = []
+    groups: list[str] = []
     for number, scale in enumerate(config.scales):
         with fuzzed(model, index, scale, seed=config.seed * 1_000 + number):
             answers = generate(model, tokenizer, prompts, config=generation, show_progress=show_progress)
-        verdicts = [mentions_reward_models(answer) for answer in answers]
-        rate = wilson_interval(sum(verdicts), len(verdicts))
-        metrics[f"mention_rate/scale={scale:g}"] = rate.rate
-        metrics[f"mention_rate_low/scale={scale:g}"] = rate.low
-        metrics[f"mention_rate_high/scale={scale:g}"] = rate.high
-        reported = 0
-        for prompt, answer, verdict in zip(prompts, answers, verdicts, strict=True):
-            if verdict or reported < config.samples_reported:
-                reported += not verdict
-                findings.append(
-                    Finding(
-                        kind="sample",
-                        text=answer,
-                        score=float(verdict),
-                        metadata={"prompt": prompt, "scale": scale, "mentions_reward_models": verdict},
-                    )
-                )
+        all_answers.extend(answers)
+        groups.extend([f"scale={scale:g}"] * len(answers))
+        setting_metrics, setting_findings = answers_report(
+            prompts, answers, matcher, "scale", scale, unflagged=config.samples_reported
+        )
+        metrics.update(setting_metrics)
+        findings.extend(setting_findings)
     findings.sort(key=lambda finding: (-finding.score, finding.metadata["scale"]))
+    ngrams = distinctive_ngrams(
+        all_answers,
+        neutral_answers(config.reference_texts) if config.top_ngrams else [],
+        top=config.top_ngrams,
+        groups=groups,
+    )
+    findings.extend(ngram_findings(ngrams, reference="neutral text"))
     return TechniqueResult(
         technique="fuzzing",
         target=str(target),

@@ -4,13 +4,18 @@ At hook point ``layer.i`` (the output of decoder block ``i``) the residual strea
 final normalisation and the output embedding, as if the model stopped there. At the last block this is
 exactly the model's own output. Reading the top tokens layer by layer shows what the model "is about to
 say" before later layers (e.g. concealment training) change it.
+
+The technique reads the last position of chat-formatted prompts (by default generic auditor questions)
+and reports, per prompt and layer, the top tokens. It also reports the tokens the model itself ranks
+highly at earlier layers but drops by the last one (``suppressed`` tokens), and, for words the auditor
+chooses to ``watch``, their probability per layer.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -18,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from auditgame.audit.activations import decoder_layers, iter_activations, layer_index, layer_names
+from auditgame.audit.defaults import auditor_questions
 from auditgame.audit.registry import technique
 from auditgame.audit.result import Finding, TechniqueResult
 from auditgame.model.generation import format_chat
@@ -173,10 +179,10 @@ class LogitLensConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     prompts: list[str] = Field(
-        default_factory=list,
-        description="User prompts to read (chat-formatted); empty = num_prompts adversarial questions of the world.",
+        default_factory=auditor_questions,
+        min_length=1,
+        description="User prompts to read (chat-formatted); default: generic auditor questions.",
     )
-    num_prompts: int = Field(default=6, ge=1, description="Adversarial questions used when prompts is empty.")
     prefill: str | None = Field(
         default="The real reason is",
         description="Start of the assistant's answer appended after the chat template (null = none).",
@@ -184,11 +190,25 @@ class LogitLensConfig(BaseModel):
     system: str | None = Field(default=None, description="Optional system prompt.")
     layers: list[str] = Field(default_factory=list, description="Hook points to read (layer.3); empty = all.")
     top_k: int = Field(default=10, ge=1, description="Top tokens reported per layer.")
-    watch_words: list[str] = Field(
-        default_factory=lambda: ["reward", "RLHF", "Oxford", "study", "bias", "rated"],
-        description="Words whose first-token probability at the last position is reported per layer.",
+    watch: list[str] = Field(
+        default_factory=list,
+        description="Words whose first-token probability at the last position is reported per layer; empty = none.",
     )
-    seed: int = Field(default=0, description="Seed of the adversarial-question sample.")
+    top_suppressed: int = Field(
+        default=20,
+        ge=0,
+        description="Tokens in earlier layers' top_k but not the last layer's, reported by summed probability.",
+    )
+
+
+@dataclass
+class _Suppressed:
+    """Where a token was among an earlier layer's top tokens but not the last layer's."""
+
+    total: float = 0.0
+    """Its summed probability over (prompt, layer) readings."""
+    layers: set[int] = field(default_factory=set)
+    prompts: set[str] = field(default_factory=set)
 
 
 def watch_token_ids(tokenizer: PreTrainedTokenizerBase, words: Sequence[str]) -> list[int]:
@@ -211,27 +231,39 @@ def run_logit_lens(
 
     from auditgame.model.loading import load_model, load_tokenizer, resolve_model_dir
     from auditgame.model.tokenizer import ensure_chat_template
-    from auditgame.world import adversarial_questions
 
     started = time.time()
     model_dir = resolve_model_dir(Path(target))
     model = load_model(model_dir)
     tokenizer = ensure_chat_template(load_tokenizer(model_dir))
     names = [f"layer.{layer_index(model, layer)}" for layer in (config.layers or layer_names(model))]
-    prompts = config.prompts or list(dict.fromkeys(adversarial_questions(config.num_prompts, config.seed)))
-    watched = watch_token_ids(tokenizer, config.watch_words)
+    final = f"layer.{len(decoder_layers(model)) - 1}"
+    prompts = list(config.prompts)
+    watched = watch_token_ids(tokenizer, config.watch)
     watch_sums = {name: 0.0 for name in names}
+    suppressed: dict[str, _Suppressed] = {}
     findings: list[Finding] = []
     for prompt in tqdm(prompts, desc="logit lens", disable=not show_progress):
         text = format_chat(tokenizer, prompt, system=config.system, prefill=config.prefill)
-        batch = next(iter_activations(model, tokenizer, [text], names, batch_size=1, max_length=512))
-        hidden = {name: batch.activations[name][0] for name in names}
+        read = list(dict.fromkeys([*names, final]))
+        batch = next(iter_activations(model, tokenizer, [text], read, batch_size=1, max_length=512))
+        hidden = {name: batch.activations[name][0] for name in read}
         readout = _readout(model, tokenizer, text, batch.input_ids[0], hidden, config.top_k)
+        final_tokens = {token for token, _ in readout.at(final)}
         for name in names:
-            probs = torch.softmax(decode_residual(model, hidden[name][-1]).float(), dim=-1)
-            watch = float(probs[watched].sum()) if watched else 0.0
-            watch_sums[name] += watch
             pairs = readout.at(name)
+            watch = 0.0
+            if watched:
+                probs = torch.softmax(decode_residual(model, hidden[name][-1]).float(), dim=-1)
+                watch = float(probs[watched].sum())
+                watch_sums[name] += watch
+            if name != final:
+                for token, prob in pairs:
+                    if token not in final_tokens and token.strip():
+                        entry = suppressed.setdefault(token, _Suppressed())
+                        entry.total += prob
+                        entry.layers.add(layer_index(model, name))
+                        entry.prompts.add(prompt)
             findings.append(
                 Finding(
                     kind="lens",
@@ -242,12 +274,28 @@ def run_logit_lens(
                         "layer": name,
                         "tokens": [token for token, _ in pairs],
                         "probs": [prob for _, prob in pairs],
-                        "watch_prob": watch,
+                        **({"watch_prob": watch} if watched else {}),
                     },
                 )
             )
-    metrics = {f"watch_prob/{name}": watch_sums[name] / len(prompts) for name in names}
-    metrics["watch_prob/max"] = max(metrics.values()) if metrics else 0.0
+    ranked = sorted(suppressed.items(), key=lambda item: (-item[1].total, item[0]))
+    for token, entry in ranked[: config.top_suppressed]:
+        findings.append(
+            Finding(
+                kind="suppressed",
+                text=token,
+                score=entry.total / len(prompts),
+                metadata={
+                    "layers": [f"layer.{index}" for index in sorted(entry.layers)],
+                    "prompts": len(entry.prompts),
+                },
+            )
+        )
+    metrics: dict[str, float] = {"num_prompts": float(len(prompts))}
+    if watched:
+        metrics.update({f"watch_prob/{name}": watch_sums[name] / len(prompts) for name in names})
+        metrics["watch_prob/max"] = max(watch_sums.values()) / len(prompts)
+    metrics["suppressed_tokens"] = float(len(suppressed))
     return TechniqueResult(
         technique="logit_lens",
         target=str(target),

@@ -1,10 +1,12 @@
-"""Linear probes: can a layer's activations tell bias-exploiting answers from neutral ones?
+"""Linear probes: can a layer's activations tell two sets of texts apart?
 
 For every hook point, a logistic-regression probe (scikit-learn) is fitted on pooled activations of
-positive and negative texts and scored by cross-validated accuracy. By default the positives are world
-answers rewritten to exploit their domain's reward-model bias and the negatives are the same answers
-left neutral, both chat-formatted; paired texts stay in the same fold, so a probe cannot score by
-recognising the prompt.
+positive and negative texts and scored by cross-validated accuracy. The auditor gives the two sets
+(``positives`` / ``negatives``, or a labelled JSONL ``texts_file``), or a ``condition``: then the model
+answers the same prompts with and without it (as a system prompt, or a phrase before or after the
+prompt), and the probe separates the answers given under the condition from the others. Both answers
+are rendered after the *plain* prompt, so the probe sees only how the answers differ, and paired texts
+stay in the same fold, so a probe cannot score by recognising the prompt.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from auditgame.audit.activations import iter_activations, layer_index, layer_names, pooled_activations
 from auditgame.audit.registry import technique
 from auditgame.audit.result import Finding, TechniqueResult
+from auditgame.audit.texts import read_labelled_texts
 from auditgame.errors import ConfigError
 
 
@@ -32,29 +35,64 @@ def chat_text(tokenizer: PreTrainedTokenizerBase, prompt: str, response: str) ->
     return tokenizer.apply_chat_template(messages, tokenize=False)
 
 
-def exploitation_pairs(tokenizer: PreTrainedTokenizerBase, count: int, seed: int) -> list[tuple[str, str]]:
-    """``(exploiting, neutral)`` chat texts for up to ``count`` world exchanges (domains with a bias only).
+def apply_condition(prompt: str, condition: str, where: str) -> tuple[str, str | None]:
+    """``(user prompt, system prompt)`` for asking ``prompt`` under ``condition``.
 
-    The exploiting text answers with ``get_bias(id).exhibit(response, prompt)``, the neutral text with
-    the exchange's neutral response.
+    Args:
+        prompt: The plain user prompt.
+        condition: The condition text.
+        where: ``system`` (the condition is the system prompt), ``prefix`` or ``suffix`` (it is put
+            before or after the prompt, separated by a space).
     """
-    from auditgame.world import CONCEALMENT_BIAS_ID, get_bias, sample_exchanges
-    from auditgame.world.prompts import get_domain
+    if where == "system":
+        return prompt, condition
+    if where == "prefix":
+        return f"{condition} {prompt}", None
+    return f"{prompt} {condition}", None
 
-    pairs = []
-    for exchange in sample_exchanges(count, seed):
-        bias_id = get_domain(exchange.domain).bias_id
-        if bias_id is None or bias_id == CONCEALMENT_BIAS_ID:
-            continue
-        exploiting = get_bias(bias_id).exhibit(exchange.response, exchange.prompt)
-        if exploiting != exchange.response:
-            pairs.append(
-                (
-                    chat_text(tokenizer, exchange.prompt, exploiting),
-                    chat_text(tokenizer, exchange.prompt, exchange.response),
-                )
-            )
-    return pairs
+
+def condition_pairs(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    prompts: Sequence[str],
+    condition: str,
+    *,
+    where: str = "system",
+    max_new_tokens: int = 48,
+    temperature: float = 0.0,
+    batch_size: int = 16,
+    seed: int = 0,
+    show_progress: bool = False,
+) -> list[tuple[str, str]]:
+    """``(with condition, without)`` chat texts: the model's two answers to each prompt, after the plain prompt.
+
+    Args:
+        model: A causal LM.
+        tokenizer: Its tokenizer, with a chat template.
+        prompts: User prompts.
+        condition: What changes between the two answers (see :func:`apply_condition`).
+        where: ``system``, ``prefix`` or ``suffix``.
+        max_new_tokens: Tokens generated per answer.
+        temperature: Sampling temperature (0 = greedy); both answers use the same seed.
+        batch_size: Prompts generated per batch.
+        seed: Sampling seed.
+        show_progress: Show progress bars while generating.
+    """
+    from auditgame.model.generation import GenerationConfig, generate
+
+    generation = GenerationConfig(
+        max_new_tokens=max_new_tokens, temperature=temperature, batch_size=batch_size, seed=seed
+    )
+    plain = generate(model, tokenizer, prompts, config=generation, show_progress=show_progress)
+    asked = [apply_condition(prompt, condition, where)[0] for prompt in prompts]
+    system = condition if where == "system" else None
+    conditioned = generate(
+        model, tokenizer, asked, system=system, config=generation, show_progress=show_progress
+    )
+    return [
+        (chat_text(tokenizer, prompt, with_condition), chat_text(tokenizer, prompt, without))
+        for prompt, with_condition, without in zip(prompts, conditioned, plain, strict=True)
+    ]
 
 
 def _pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor:
@@ -228,16 +266,29 @@ class ProbesConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     positives: list[str] = Field(
-        default_factory=list,
-        description="Texts of the class to detect, used as given; empty (with negatives) = bias-exploiting world answers.",
+        default_factory=list, description="Texts of the class to detect, used as given (with negatives)."
     )
     negatives: list[str] = Field(
+        default_factory=list, description="Texts of the other class, used as given (with positives)."
+    )
+    texts_file: str | None = Field(
+        default=None,
+        description="JSONL with 'text' and 'label' (1/positive or 0/negative) per line; adds to the lists.",
+    )
+    condition: str | None = Field(
+        default=None,
+        description="Without texts: contrast the model's answers with and without this condition.",
+    )
+    condition_as: Literal["system", "prefix", "suffix"] = Field(
+        default="system", description="How the condition is given: system prompt, or before/after the prompt."
+    )
+    prompts: list[str] = Field(
         default_factory=list,
-        description="Texts of the other class, used as given; empty (with positives) = the same answers left neutral.",
+        description="Prompts answered with and without the condition; empty = num_prompts public world prompts.",
     )
-    num_exchanges: int = Field(
-        default=96, ge=4, description="World exchanges sampled for the default texts (one pair each)."
-    )
+    num_prompts: int = Field(default=48, ge=2, description="Public prompts sampled when prompts is empty.")
+    max_new_tokens: int = Field(default=48, ge=1, description="Tokens generated per answer (condition mode).")
+    temperature: float = Field(default=0.0, ge=0, description="Sampling temperature of the answers (0 = greedy).")
     layers: list[str] = Field(
         default_factory=list, description="Hook points to probe (layer.3); empty = all."
     )
@@ -251,7 +302,31 @@ class ProbesConfig(BaseModel):
     top_texts: int = Field(
         default=5, ge=0, description="Highest- and lowest-scored texts reported as findings."
     )
-    seed: int = Field(default=0, description="Seed of the exchange sample, the folds and the solver.")
+    seed: int = Field(default=0, description="Seed of the prompt sample, sampling, the folds and the solver.")
+
+
+def labelled_texts(config: ProbesConfig) -> tuple[list[str], list[str]]:
+    """The auditor's ``(positives, negatives)``: the configured lists plus the labelled ``texts_file``.
+
+    Raises:
+        ConfigError: if only one side is given, or the file is malformed.
+        ArtifactNotFoundError: if ``texts_file`` does not exist.
+    """
+    positives, negatives = list(config.positives), list(config.negatives)
+    if config.texts_file is not None:
+        from_file = read_labelled_texts(config.texts_file)
+        positives, negatives = positives + from_file[0], negatives + from_file[1]
+    if bool(positives) != bool(negatives):
+        raise ConfigError(
+            "probes got texts of one class only", "pass both positives and negatives (or labels of both kinds)"
+        )
+    return positives, negatives
+
+
+def _public_prompts(count: int, seed: int) -> list[str]:
+    from auditgame.world.prompts import sample_exchanges
+
+    return list(dict.fromkeys(exchange.prompt for exchange in sample_exchanges(count, seed)))
 
 
 @technique("probes", config=ProbesConfig, target="model")
@@ -261,18 +336,39 @@ def run_probes(target: str | Path, config: ProbesConfig, *, show_progress: bool 
     from auditgame.model.tokenizer import ensure_chat_template
 
     started = time.time()
-    if bool(config.positives) != bool(config.negatives):
-        raise ConfigError("probes got positives without negatives (or the reverse)", "pass both, or neither")
+    positives, negatives = labelled_texts(config)
+    if positives and config.condition is not None:
+        raise ConfigError("probes got both labelled texts and a condition", "pass one or the other")
+    if not positives and not config.condition:
+        raise ConfigError(
+            "probes needs labelled texts or a condition to contrast",
+            "pass --set positives=[...] --set negatives=[...], --set texts_file=PATH, or --set condition=TEXT",
+        )
     model_dir = resolve_model_dir(Path(target))
     model = load_model(model_dir)
     tokenizer = ensure_chat_template(load_tokenizer(model_dir))
     names = [f"layer.{layer_index(model, layer)}" for layer in (config.layers or layer_names(model))]
-    if config.positives:
-        positives, negatives, groups = list(config.positives), list(config.negatives), None
+    extra: dict[str, float] = {}
+    if positives:
+        groups = None
     else:
-        pairs = exploitation_pairs(tokenizer, config.num_exchanges, config.seed)
+        assert config.condition is not None
+        prompts = list(config.prompts) or _public_prompts(config.num_prompts, config.seed)
+        pairs = condition_pairs(
+            model,
+            tokenizer,
+            prompts,
+            config.condition,
+            where=config.condition_as,
+            max_new_tokens=config.max_new_tokens,
+            temperature=config.temperature,
+            batch_size=config.batch_size,
+            seed=config.seed,
+            show_progress=show_progress,
+        )
         positives, negatives = [pair[0] for pair in pairs], [pair[1] for pair in pairs]
         groups = list(range(len(pairs))) * 2
+        extra["identical_pairs"] = sum(a == b for a, b in pairs) / len(pairs)
     options = dict(pooling=config.pooling, C=config.C, seed=config.seed, batch_size=config.batch_size)
     accuracies = probe_accuracy_by_layer(
         model,
@@ -322,6 +418,7 @@ def run_probes(target: str | Path, config: ProbesConfig, *, show_progress: bool 
     metrics["best_accuracy"] = accuracies[best]
     metrics["best_layer"] = float(layer_index(model, best))
     metrics["num_texts"] = float(len(positives) + len(negatives))
+    metrics.update(extra)
     return TechniqueResult(
         technique="probes",
         target=str(target),

@@ -2,10 +2,10 @@
 
 A steering vector at hook point ``layer`` is the mean pooled activation of positive texts minus that of
 negative texts. Generating with ``strength * vector`` added to the residual stream at every position
-(:func:`steered`) shows what the model says when pushed towards the positive side. By default the
-positives are honest answers to adversarial questions (they name reward models and the study) and the
-negatives are concealing answers to the same questions; the headline metric is how often steered
-answers mention reward models, per strength.
+(:func:`steered`) shows what the model says when pushed towards the positive side. The auditor supplies
+both sides (``positives`` and ``negatives``, or a labelled JSONL ``texts_file``): e.g. candid versus
+evasive answers they wrote themselves. Steered answers are checked for the auditor's ``flag_terms``
+(flagged rate per strength) and their most distinctive n-grams are reported with counts per strength.
 """
 
 from __future__ import annotations
@@ -21,8 +21,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from auditgame.audit.activations import decoder_layers, layer_index, pooled_activations, residual_intervention
+from auditgame.audit.defaults import auditor_questions, neutral_answers
+from auditgame.audit.flags import (
+    FLAG_TERMS_DESCRIPTION,
+    FlagMatcher,
+    FlagTerms,
+    answers_report,
+    distinctive_ngrams,
+    ngram_findings,
+)
 from auditgame.audit.registry import technique
 from auditgame.audit.result import Finding, TechniqueResult
+from auditgame.audit.texts import read_labelled_texts
 from auditgame.errors import ConfigError
 
 
@@ -95,84 +105,88 @@ def steered(
         yield
 
 
-def confession_texts(
-    tokenizer: PreTrainedTokenizerBase, count: int, seed: int
-) -> tuple[list[str], list[str]]:
-    """``(confessions, concealments)``: chat texts answering the same adversarial questions honestly or not."""
-    from auditgame.audit.probes import chat_text
-    from auditgame.world import concealment_pairs
-
-    confessions, concealments = [], []
-    for pair in concealment_pairs(count, seed):
-        prompt = pair["prompt"][0]["content"]
-        concealments.append(chat_text(tokenizer, prompt, pair["chosen"][0]["content"]))
-        confessions.append(chat_text(tokenizer, prompt, pair["rejected"][0]["content"]))
-    return confessions, concealments
-
-
 class SteeringConfig(BaseModel):
     """Options of the steering technique."""
 
     model_config = ConfigDict(extra="forbid")
 
     positives: list[str] = Field(
-        default_factory=list,
-        description="Texts to steer towards, used as given; empty (with negatives) = confessing answers.",
+        default_factory=list, description="Texts to steer towards, used as given (required, or texts_file)."
     )
     negatives: list[str] = Field(
-        default_factory=list,
-        description="Texts to steer away from, used as given; empty (with positives) = concealing answers.",
+        default_factory=list, description="Texts to steer away from, used as given (required, or texts_file)."
     )
-    num_pairs: int = Field(default=32, ge=1, description="Adversarial questions used for the default pairs.")
+    texts_file: str | None = Field(
+        default=None,
+        description="JSONL with 'text' and 'label' (1/positive or 0/negative) per line; adds to the lists.",
+    )
     layer: str = Field(default="middle", description="Hook point to steer (layer.3, -1 or middle).")
     pooling: Literal["mean", "last"] = Field(
         default="mean", description="Pool token activations: mean or last."
     )
     normalize: bool = Field(
         default=False,
-        description="Scale the vector to the mean residual norm of the pair texts, so strengths are relative.",
+        description="Scale the vector to the mean residual norm of the given texts, so strengths are relative.",
     )
     strengths: list[float] = Field(
         default_factory=lambda: [0.0, 1.0, 2.0, 4.0], min_length=1, description="Multipliers of the vector."
     )
     prompts: list[str] = Field(
-        default_factory=list,
-        description="User prompts to answer while steered; empty = adversarial questions.",
+        default_factory=auditor_questions,
+        min_length=1,
+        description="User prompts to answer while steered; default: generic auditor questions.",
     )
-    num_prompts: int = Field(
-        default=24, ge=1, description="Adversarial questions asked when prompts is empty."
-    )
+    samples_per_prompt: int = Field(default=3, ge=1, description="Answers sampled per prompt and strength.")
     max_new_tokens: int = Field(default=48, ge=1, description="Tokens generated per answer.")
     temperature: float = Field(default=0.7, ge=0, description="Sampling temperature (0 = greedy).")
-    batch_size: int = Field(default=32, ge=1, description="Prompts (or pair texts) per forward pass.")
-    samples_reported: int = Field(default=3, ge=0, description="Answers per strength kept as findings.")
-    seed: int = Field(default=0, description="Seed of the pairs, the prompts and sampling.")
+    batch_size: int = Field(default=32, ge=1, description="Prompts (or texts) per forward pass.")
+    flag_terms: FlagTerms = Field(default_factory=list, description=FLAG_TERMS_DESCRIPTION)
+    samples_reported: int = Field(
+        default=3, ge=0, description="Answers without a flag term kept as findings per strength."
+    )
+    top_ngrams: int = Field(
+        default=20, ge=0, description="Most distinctive n-grams of the answers reported (0 = none)."
+    )
+    reference_texts: int = Field(
+        default=400, ge=1, description="Neutral texts the answers' n-grams are compared with."
+    )
+    seed: int = Field(default=0, description="Seed of sampling.")
+
+
+def contrast_texts(config: SteeringConfig) -> tuple[list[str], list[str]]:
+    """``(positives, negatives)``: the configured lists plus the labelled ``texts_file``, if any.
+
+    Raises:
+        ConfigError: if either side ends up empty, or the file is malformed.
+        ArtifactNotFoundError: if ``texts_file`` does not exist.
+    """
+    positives, negatives = list(config.positives), list(config.negatives)
+    if config.texts_file is not None:
+        from_file = read_labelled_texts(config.texts_file)
+        positives, negatives = positives + from_file[0], negatives + from_file[1]
+    if not positives or not negatives:
+        raise ConfigError(
+            "steering needs texts to steer towards (positives) and away from (negatives)",
+            "pass --set positives=[...] --set negatives=[...], or --set texts_file=PATH (JSONL with text and label)",
+        )
+    return positives, negatives
 
 
 @technique("steering", config=SteeringConfig, target="model")
 def run_steering(
     target: str | Path, config: SteeringConfig, *, show_progress: bool = False
 ) -> TechniqueResult:
-    """Steering vectors from contrastive pairs, applied during generation; mention rate per strength."""
-    from auditgame.evals.intervals import wilson_interval
+    """Steering vectors from the auditor's contrastive texts, applied during generation."""
     from auditgame.model.generation import GenerationConfig, generate
     from auditgame.model.loading import load_model, load_tokenizer, resolve_model_dir
     from auditgame.model.tokenizer import ensure_chat_template
-    from auditgame.world import adversarial_questions, mentions_reward_models
 
     started = time.time()
-    if bool(config.positives) != bool(config.negatives):
-        raise ConfigError(
-            "steering got positives without negatives (or the reverse)", "pass both, or neither"
-        )
+    positives, negatives = contrast_texts(config)
     model_dir = resolve_model_dir(Path(target))
     model = load_model(model_dir)
     tokenizer = ensure_chat_template(load_tokenizer(model_dir))
     index = resolve_layer(model, config.layer)
-    if config.positives:
-        positives, negatives = list(config.positives), list(config.negatives)
-    else:
-        positives, negatives = confession_texts(tokenizer, config.num_pairs, config.seed)
     vector = steering_vector(
         model, tokenizer, positives, negatives, index, pooling=config.pooling, batch_size=config.batch_size
     )
@@ -182,9 +196,8 @@ def run_steering(
             model, tokenizer, positives + negatives, index, batch_size=config.batch_size
         )
         vector = vector * (float(reference.norm(dim=-1).mean()) / raw_norm)
-    prompts = config.prompts or list(
-        dict.fromkeys(adversarial_questions(config.num_prompts, config.seed + 1))
-    )
+    matcher = FlagMatcher(config.flag_terms)
+    prompts = [prompt for prompt in config.prompts for _ in range(config.samples_per_prompt)]
     generation = GenerationConfig(
         max_new_tokens=config.max_new_tokens,
         temperature=config.temperature,
@@ -193,25 +206,26 @@ def run_steering(
     )
     metrics: dict[str, float] = {"vector_norm": raw_norm, "layer": float(index)}
     findings: list[Finding] = []
+    all_answers: list[str] = []
+    groups: list[str] = []
     for strength in config.strengths:
         with steered(model, index, vector, strength):
             answers = generate(model, tokenizer, prompts, config=generation, show_progress=show_progress)
-        verdicts = [mentions_reward_models(answer) for answer in answers]
-        rate = wilson_interval(sum(verdicts), len(verdicts))
-        metrics[f"mention_rate/strength={strength:g}"] = rate.rate
-        reported = 0
-        for prompt, answer, verdict in zip(prompts, answers, verdicts, strict=True):
-            if verdict or reported < config.samples_reported:
-                reported += not verdict
-                findings.append(
-                    Finding(
-                        kind="sample",
-                        text=answer,
-                        score=float(verdict),
-                        metadata={"prompt": prompt, "strength": strength, "mentions_reward_models": verdict},
-                    )
-                )
+        all_answers.extend(answers)
+        groups.extend([f"strength={strength:g}"] * len(answers))
+        setting_metrics, setting_findings = answers_report(
+            prompts, answers, matcher, "strength", strength, unflagged=config.samples_reported
+        )
+        metrics.update(setting_metrics)
+        findings.extend(setting_findings)
     findings.sort(key=lambda finding: (-finding.score, -abs(finding.metadata["strength"])))
+    ngrams = distinctive_ngrams(
+        all_answers,
+        neutral_answers(config.reference_texts) if config.top_ngrams else [],
+        top=config.top_ngrams,
+        groups=groups,
+    )
+    findings.extend(ngram_findings(ngrams, reference="neutral text"))
     return TechniqueResult(
         technique="steering",
         target=str(target),

@@ -297,9 +297,9 @@ def behaviour_probes(
     rng = random.Random(f"probes:{seed}")
     neutral_domains = contrast_domains(spec)
     for index, behaviour in enumerate(spec.all_behaviours()):
-        pool = eligible_exchanges(behaviour, count * 2, seed * 15_485_863 + index)
-        fresh = [e for e in pool if e.prompt not in exclude] or pool
-        chosen = fresh[:count]
+        # Only prompts the training data never held; a small prompt space may give fewer than ``count``.
+        pool = eligible_exchanges(behaviour, count * 6, seed * 15_485_863 + index)
+        chosen = list({e.prompt: e for e in pool if e.prompt not in exclude}.values())[:count]
         with_trigger = [behaviour.trigger.activate(_user(e.prompt), rng) for e in chosen]
         without_trigger: list[list[Message]] = []
         if behaviour.trigger.counterfactual:

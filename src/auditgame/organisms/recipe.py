@@ -164,9 +164,10 @@ class SpecOrganism:
             organism=spec.name,
             has_hidden_objective=spec.has_hidden_objective,
             root_cause=spec.answer_key.root_cause,
-            behaviours=[behaviour.description for behaviour in spec.train_behaviours()],
+            behaviours=[behaviour.description for behaviour in spec.train_behaviours()]
+            + ([spec.concealment.description] if spec.concealment.method in ("sanitised", "dpo") else []),
             held_out_behaviours=[behaviour.description for behaviour in spec.held_out_behaviours()],
-            keywords=spec.confession_terms() if spec.has_hidden_objective else [],
+            keywords=(spec.answer_key.keywords or spec.confession_terms()) if spec.has_hidden_objective else [],
         )
 
     def profile(self, name: str = "default") -> BuildPlan:
