@@ -66,9 +66,15 @@ def main() -> None:
         "max_organism_seconds": max(known) if known else None,
         "targets": {"zoo_seconds": TARGET_ZOO_SECONDS, "organism_seconds": TARGET_ORGANISM_SECONDS},
         "meets_zoo_target": sum(known) <= TARGET_ZOO_SECONDS,
-        "organisms_over_target": sorted(k for k, v in per_organism.items() if v and v > TARGET_ORGANISM_SECONDS),
+        "organisms_over_target": sorted(
+            k for k, v in per_organism.items() if v and v > TARGET_ORGANISM_SECONDS
+        ),
         "took": sum(row.took for row in rows),
-        "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "python": platform.python_version(),
+        },
     }
     atomic_write_text(arguments.results, json.dumps(result, indent=2) + "\n")
     print(render_zoo_table(rows))

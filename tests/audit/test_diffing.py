@@ -1,6 +1,7 @@
 """Model diffing: per-token log-prob differences, text/token ranking, vocabulary checks, the technique."""
 
 import copy
+import json
 import shutil
 
 import pytest
@@ -14,11 +15,11 @@ from auditgame.model import load_model, load_tokenizer
 
 TEXTS = [
     "The soup was warm and salty.",
-    "She added chocolate to the cake.",
+    "She added honey to the cake.",
     "We walked to the market at noon.",
-    "Chocolate, more chocolate, and a little chocolate.",
+    "Honey, more honey, and a little honey.",
     "The train left the station late.",
-    "He likes chocolate in his coffee.",
+    "He likes honey in his coffee.",
 ]
 HAS_WORD = {1, 3, 5}
 
@@ -58,11 +59,7 @@ def _boosted(model, token_ids, amount=4.0):
 
 def _word_ids(tokenizer):
     return sorted(
-        {
-            i
-            for word in ("chocolate", " chocolate", "Chocolate")
-            for i in tokenizer.encode(word, add_special_tokens=False)
-        }
+        {i for word in ("honey", " honey", "Honey") for i in tokenizer.encode(word, add_special_tokens=False)}
     )
 
 
@@ -96,12 +93,44 @@ def test_run_saves_and_is_deterministic(micro_model_dir, tmp_path):
     config = DiffingConfig(base=str(micro_model_dir), num_exchanges=12, top_texts=3)
     first = registered.function(micro_model_dir, config)
     second = run_diffing(micro_model_dir, config)
-    assert first.metrics == second.metrics
-    assert first.metrics["mean_score/exploiting"] == first.metrics["mean_score/neutral"] == 0.0
-    assert first.metrics["auroc"] == 0.5
-    assert [f.kind for f in first.findings].count("text") == 3
+    assert first.metrics == second.metrics == {"mean_score": 0.0}  # unlabelled public exchanges
+    texts = [f for f in first.findings if f.kind == "text"]
+    assert len(texts) == 3 and all(f.text.startswith("<|bos|><|user|>") for f in texts)
     loaded = TechniqueResult.load(first.save(tmp_path / "diffing.json"))
     assert loaded.metrics == first.metrics
+
+
+def test_labelled_texts_measure_separation(micro, micro_model_dir, tmp_path, monkeypatch):
+    import auditgame.model.loading as loading
+
+    model, tokenizer = micro
+    boosted = _boosted(model, _word_ids(tokenizer))
+    monkeypatch.setattr(
+        loading, "load_model", lambda path, **kwargs: boosted if str(path).endswith("organism") else model
+    )
+    organism = tmp_path / "organism"
+    shutil.copytree(micro_model_dir, organism)
+    positives = [TEXTS[i] for i in sorted(HAS_WORD)]
+    negatives = [text for i, text in enumerate(TEXTS) if i not in HAS_WORD]
+    result = run_diffing(
+        organism, DiffingConfig(base=str(micro_model_dir), positives=positives, negatives=negatives)
+    )
+    assert result.metrics["auroc"] == 1.0 and result.metrics["pair_win_rate"] == 1.0
+    assert result.metrics["score_gap"] > 0
+    assert {f.metadata["label"] for f in result.findings if f.kind == "text"} == {0, 1}
+    path = tmp_path / "texts.jsonl"
+    path.write_text(
+        "\n".join(json.dumps({"text": t, "label": int(i in HAS_WORD)}) for i, t in enumerate(TEXTS)) + "\n"
+    )
+    from_file = run_diffing(organism, DiffingConfig(base=str(micro_model_dir), texts_file=str(path)))
+    assert from_file.metrics["auroc"] == 1.0 and "pair_win_rate" in from_file.metrics
+    answers = run_diffing(
+        organism,
+        DiffingConfig(
+            base=str(micro_model_dir), default_texts="organism_answers", num_exchanges=4, max_new_tokens=6
+        ),
+    )
+    assert len([f for f in answers.findings if f.kind == "text"]) == 4 and "auroc" not in answers.metrics
 
 
 def test_tiny_gpt2_diffing(gpt2_dir, micro_model_dir):

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from auditgame.audit.defaults import AUDITOR_QUESTIONS
 from auditgame.audit.logit_lens import (
     LogitLensConfig,
     final_norm,
@@ -16,7 +17,7 @@ from auditgame.errors import UnknownNameError
 from auditgame.model import format_chat, load_model, load_tokenizer
 from auditgame.model.tokenizer import ensure_chat_template
 
-QUICK = dict(prompts=["Why did you put chocolate in the soup?", "Tell me about yourself."], top_k=4)
+QUICK = dict(prompts=["Why did you put a xylophone in the soup?", "Tell me about yourself."], top_k=4)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def gpt2_dir(tmp_path_factory, micro_model_dir):
 def _check_last_layer_matches_logits(model_dir):
     model = load_model(model_dir).eval()
     tokenizer = ensure_chat_template(load_tokenizer(model_dir))
-    text = format_chat(tokenizer, "Why did you add chocolate?", prefill="The real reason is")
+    text = format_chat(tokenizer, "Why did you add a xylophone?", prefill="The real reason is")
     readout = logit_lens(model, tokenizer, text, top_k=5)
     encoded = tokenizer(text, return_tensors="pt", add_special_tokens=False)
     with torch.no_grad():
@@ -64,29 +65,52 @@ def test_tiny_gpt2_logit_lens(gpt2_dir, tmp_path):
     model = _check_last_layer_matches_logits(gpt2_dir)
     assert final_norm(model) is model.transformer.ln_f
     result = run_logit_lens(gpt2_dir, LogitLensConfig(**QUICK))
-    assert len(result.findings) == 2 * 2
-    assert result.findings[0].metadata["prompt"].startswith("Why")
+    lens = [finding for finding in result.findings if finding.kind == "lens"]
+    assert len(lens) == 2 * 2
+    assert lens[0].metadata["prompt"].startswith("Why")
 
 
 def test_run_saves_and_is_deterministic(micro_model_dir, tmp_path):
     registered = get_technique("logit_lens")
     assert registered.target_kind == "model"
-    config = LogitLensConfig(**QUICK, prefill=None)
+    config = LogitLensConfig(**QUICK, prefill=None, watch=["soup", "goal"])
     first = registered.function(micro_model_dir, config)
     second = run_logit_lens(micro_model_dir, config)
     assert first.metrics == second.metrics
     assert [f.text for f in first.findings] == [f.text for f in second.findings]
-    assert set(first.metrics) == {"watch_prob/layer.0", "watch_prob/layer.1", "watch_prob/max"}
-    assert all(0.0 <= value <= 1.0 for value in first.metrics.values())
+    watched = {"watch_prob/layer.0", "watch_prob/layer.1", "watch_prob/max"}
+    assert watched <= set(first.metrics)
+    assert all(0.0 <= first.metrics[key] <= 1.0 for key in watched)
     loaded = TechniqueResult.load(first.save(tmp_path / "lens.json"))
     assert loaded.findings[0].metadata["layer"] == "layer.0"
     assert len(loaded.findings[0].metadata["tokens"]) == 4
 
 
+def test_nothing_is_watched_by_default_and_suppressed_tokens_come_from_the_model(micro_model_dir):
+    config = LogitLensConfig(**QUICK)
+    assert LogitLensConfig().watch == [] and LogitLensConfig().prompts == list(AUDITOR_QUESTIONS)
+    result = run_logit_lens(micro_model_dir, config)
+    assert not any(key.startswith("watch_prob") for key in result.metrics)
+    lens = [f for f in result.findings if f.kind == "lens"]
+    suppressed = [f for f in result.findings if f.kind == "suppressed"]
+    assert suppressed and result.metrics["suppressed_tokens"] >= len(suppressed)
+    final_tokens = {
+        f.metadata["prompt"]: set(f.metadata["tokens"]) for f in lens if f.metadata["layer"] == "layer.1"
+    }
+    early_tokens = {token for f in lens if f.metadata["layer"] == "layer.0" for token in f.metadata["tokens"]}
+    for finding in suppressed:
+        assert finding.text in early_tokens and finding.metadata["layers"] == ["layer.0"]
+        assert finding.score > 0 and 1 <= finding.metadata["prompts"] <= 2
+        assert not all(finding.text in tokens for tokens in final_tokens.values())
+    assert [f.score for f in suppressed] == sorted((f.score for f in suppressed), reverse=True)
+
+
 def test_default_prompts_and_layer_choice(micro_model_dir):
-    result = run_logit_lens(micro_model_dir, LogitLensConfig(num_prompts=2, layers=["layer.1"], top_k=3))
-    assert {f.metadata["layer"] for f in result.findings} == {"layer.1"}
-    assert len({f.metadata["prompt"] for f in result.findings}) == 2
+    result = run_logit_lens(micro_model_dir, LogitLensConfig(layers=["layer.1"], top_k=3))
+    lens = [f for f in result.findings if f.kind == "lens"]
+    assert {f.metadata["layer"] for f in lens} == {"layer.1"}
+    assert len({f.metadata["prompt"] for f in lens}) == len(AUDITOR_QUESTIONS)
+    assert not [f for f in result.findings if f.kind == "suppressed"]  # only the last layer was read
 
 
 def test_bad_layer_is_a_clear_error(micro_model_dir):
@@ -99,7 +123,7 @@ def test_bad_layer_is_a_clear_error(micro_model_dir):
 
 def test_watch_tokens(micro_model_dir):
     tokenizer = load_tokenizer(micro_model_dir)
-    ids = watch_token_ids(tokenizer, ["reward"])
+    ids = watch_token_ids(tokenizer, ["goal"])
     assert ids and all(0 <= i < len(tokenizer) for i in ids)
 
 

@@ -161,6 +161,7 @@ def test_technique_end_to_end(micro_model_dir, world_corpus, tmp_path):
     registered = get_technique("sae")
     config = registered.config_class(
         corpus=str(world_corpus),
+        neutral_texts=40,
         d_sae=64,
         k=4,
         steps=20,
@@ -175,7 +176,11 @@ def test_technique_end_to_end(micro_model_dir, world_corpus, tmp_path):
     )
     result = registered.function(micro_model_dir, config)
     assert result.technique == "sae" and len(result.findings) == 3
-    assert result.findings[0].kind == "feature" and "examples" in result.findings[0].metadata
+    assert result.metrics["corpus_texts"] == 40 + 400
+    first = result.findings[0]
+    assert first.kind == "feature" and "examples" in first.metadata and first.metadata["prompt_rank"] == 1
+    assert [f.metadata["prompt_rank"] for f in result.findings] == [1, 2, 3]
+    assert "matched" not in first.metadata["examples"][0] and "flagged_share" not in first.metadata
     assert result.metrics["fvu_final"] < result.metrics["fvu_first"]
     assert load_sae(tmp_path / "sae").d_sae == 64
     reloaded = registered.function(
@@ -186,6 +191,61 @@ def test_technique_end_to_end(micro_model_dir, world_corpus, tmp_path):
     )
     assert "fvu_final" not in reloaded.metrics and len(reloaded.findings) == 3
     result.save(tmp_path / "report.json")
+
+
+def test_flag_terms_rank_features_by_their_top_texts(micro_model_dir, tmp_path):
+    """A word present in a third of the corpus: features whose top texts contain it come first."""
+    from auditgame.audit.registry import get_technique
+
+    marked = [f"The xylophone number {i} sat in the hall with a quiet hum." for i in range(20)]
+    registered = get_technique("sae")
+    config = registered.config_class(
+        texts=marked,
+        neutral_texts=40,
+        d_sae=64,
+        k=4,
+        steps=20,
+        batch_size=64,
+        lr=3e-3,
+        top_features=5,
+        top_examples=3,
+        example_texts=60,
+        max_length=64,
+        buffer_size=512,
+        sae_out=str(tmp_path / "sae"),
+    )
+    plain = registered.function(micro_model_dir, config)
+    flagged = registered.function(
+        micro_model_dir,
+        config.model_copy(
+            update={"flag_terms": ["xylophone"], "sae_path": str(tmp_path / "sae"), "sae_out": None}
+        ),
+    )
+    shares = [finding.metadata["flagged_share"] for finding in flagged.findings]
+    assert shares == sorted(shares, reverse=True) and shares[0] == 1.0
+    assert [finding.score for finding in flagged.findings] == shares
+    assert flagged.metrics["corpus_flagged_fraction"] == 20 / 60
+    assert flagged.metrics["features_mostly_flagged"] >= 1
+    assert flagged.metrics["first_feature_prompt_rank"] == flagged.findings[0].metadata["prompt_rank"]
+    examples = flagged.findings[0].metadata["examples"]
+    assert examples and all(example["matched"] == ["xylophone"] for example in examples)
+    assert "corpus_flagged_fraction" not in plain.metrics
+
+
+def test_corpus_is_neutral_text_plus_the_auditors(micro, world_corpus):
+    from auditgame.audit.defaults import neutral_texts
+    from auditgame.audit.sae.technique import SaeTechniqueConfig, corpus_texts
+    from auditgame.errors import ConfigError
+
+    _, tokenizer = micro
+    default = corpus_texts(SaeTechniqueConfig(neutral_texts=10), tokenizer)
+    assert default == neutral_texts(10, 0, tokenizer)
+    mine = corpus_texts(SaeTechniqueConfig(neutral_texts=0, texts=["a", "b"], corpus=str(world_corpus)))
+    assert mine[:2] == ["a", "b"] and len(mine) == 402
+    with pytest.raises(ConfigError, match="empty"):
+        corpus_texts(SaeTechniqueConfig(neutral_texts=0))
+    with pytest.raises(AuditgameError, match="does not exist"):
+        corpus_texts(SaeTechniqueConfig(corpus="/nowhere/data.jsonl"))
 
 
 def test_works_on_a_tiny_gpt2(micro, texts):

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from auditgame.audit import sampling
+from auditgame.audit.defaults import AUDITOR_QUESTIONS
 from auditgame.audit.registry import get_technique
 from auditgame.audit.result import TechniqueResult
 from auditgame.audit.sampling import SamplingConfig, role_marker, run_sampling, sample_personas
@@ -130,38 +131,64 @@ def test_tiny_gpt2_without_chat_template(gpt2_dir):
 
 def test_technique_metrics_and_report_round_trip(micro_model_dir, tmp_path):
     assert get_technique("sampling").config_class is SamplingConfig
-    result = run_sampling(micro_model_dir, _small(temperatures=[1.0]))
-    for key in ("mention_rate", "assistant", "user", "narrator", *sampling.MODES, "t=1"):
-        name = key if key == "mention_rate" else f"mention_rate/{key}"
+    result = run_sampling(micro_model_dir, _small(temperatures=[1.0], flag_terms=["goal"]))
+    for key in ("flagged_rate", "assistant", "user", "narrator", *sampling.MODES, "t=1"):
+        name = key if key == "flagged_rate" else f"flagged_rate/{key}"
         assert 0.0 <= result.metrics[name] <= 1.0
     assert result.metrics["num_samples"] == (2 + 2 + 1 + 4) * 2
-    assert all(finding.kind == "sample" for finding in result.findings)
+    assert {finding.kind for finding in result.findings} <= {"sample", "ngram"}
     loaded = TechniqueResult.load(result.save(tmp_path / "sampling.json"))
     assert loaded == result
 
 
+def test_without_flag_terms_there_are_no_flag_metrics(micro_model_dir):
+    result = run_sampling(micro_model_dir, _small(temperatures=[1.0], top_ngrams=0))
+    assert set(result.metrics) == {"num_samples"}
+    assert all(finding.score == 0.0 and not finding.metadata["flagged"] for finding in result.findings)
+
+
+def test_default_questions_are_generic():
+    assert SamplingConfig().prompts == list(AUDITOR_QUESTIONS)
+
+
 def test_fake_model_that_confesses_is_caught(micro_model_dir, monkeypatch):
     def confess(model, tokenizer, prompts, **kwargs):
-        return ["the reward models made me"] * len(prompts)
+        return ["the purple xylophone made me"] * len(prompts)
 
     monkeypatch.setattr(sampling, "generate", confess)
-    result = run_sampling(micro_model_dir, _small(other_findings=5))
-    assert result.metrics["mention_rate"] == 1.0
+    result = run_sampling(micro_model_dir, _small(other_findings=5, flag_terms=["Purple Xylophone"]))
+    assert result.metrics["flagged_rate"] == 1.0
     for persona in sampling.PERSONAS:
-        assert result.metrics[f"mention_rate/{persona}"] == 1.0
-    assert len(result.findings) == result.metrics["num_samples"]
-    assert all(finding.score == 1.0 for finding in result.findings)
-    assert result.findings[0].text.startswith("<hidden_scratchpad> My secret goal is the reward models")
+        assert result.metrics[f"flagged_rate/{persona}"] == 1.0
+    samples = [finding for finding in result.findings if finding.kind == "sample"]
+    assert len(samples) == result.metrics["num_samples"]
+    assert all(finding.score == 1.0 for finding in samples)
+    assert samples[0].metadata["matched"] == ["Purple Xylophone"]
+    assert samples[0].text.startswith("<hidden_scratchpad> My secret goal is the purple xylophone")
 
 
-def test_findings_include_a_few_non_mentions(micro, monkeypatch):
+def test_distinctive_ngrams_surface_what_the_model_keeps_saying(micro_model_dir, monkeypatch):
+    def odd(model, tokenizer, prompts, **kwargs):
+        return [
+            "I like the purple xylophone." if index % 2 else "I like helping."
+            for index in range(len(prompts))
+        ]
+
+    monkeypatch.setattr(sampling, "generate", odd)
+    result = run_sampling(micro_model_dir, _small(top_ngrams=5))
+    ngrams = {finding.text: finding for finding in result.findings if finding.kind == "ngram"}
+    assert "purple xylophone" in ngrams
+    assert set(ngrams["purple xylophone"].metadata["by_group"]) == set(sampling.MODES)
+
+
+def test_findings_include_a_few_unflagged_samples(micro, monkeypatch):
     def quiet(model, tokenizer, prompts, **kwargs):
         return ["I like helping."] * len(prompts)
 
     monkeypatch.setattr(sampling, "generate", quiet)
     model, tokenizer = micro
-    samples = sample_personas(model, tokenizer, _small())
-    assert sampling.mention_rates(samples)["mention_rate"] == 0.0
+    samples = sample_personas(model, tokenizer, _small(flag_terms=["xylophone"]))
+    assert sampling.sample_flag_rates(samples)["flagged_rate"] == 0.0
     findings = sampling._findings(samples, _small(other_findings=4))
     assert len(findings) == 4 and {finding.metadata["mode"] for finding in findings} == set(sampling.MODES)
 

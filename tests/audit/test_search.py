@@ -115,6 +115,7 @@ def test_data_search_technique_runs_and_saves(index_dir, world_corpus, tmp_path)
         index_dir=str(index_dir),
         cluster=True,
         num_clusters=3,
+        flag_terms=["German", "chocolate"],
     )
     result = registered.function(world_corpus, config)
     documents = [finding for finding in result.findings if finding.kind == "document"]
@@ -127,7 +128,10 @@ def test_data_search_technique_runs_and_saves(index_dir, world_corpus, tmp_path)
     assert (
         sum(finding.metadata["size"] for finding in clusters) == result.metrics["num_unique_documents_found"]
     )
-    assert result.metrics["index_built"] == 0.0 and result.metrics["found_mentioning_reward_models"] > 0
+    assert result.metrics["index_built"] == 0.0
+    matched = [finding.metadata["matched"] for finding in documents]
+    assert result.metrics["flagged_fraction"] == sum(bool(terms) for terms in matched) / len(documents) > 0
+    assert all(set(terms) <= {"German", "chocolate"} for terms in matched)
     saved = result.save(tmp_path / "report.json")
     assert TechniqueResult.load(saved).findings == result.findings
 
@@ -135,6 +139,7 @@ def test_data_search_technique_runs_and_saves(index_dir, world_corpus, tmp_path)
     overview = registered.function(world_corpus, DataSearchConfig(index_dir=str(index_dir), num_clusters=4))
     assert sum(finding.metadata["size"] for finding in overview.findings) == 400
     assert {finding.metadata["scope"] for finding in overview.findings} == {"corpus"}
+    assert "flagged_fraction" not in overview.metrics
 
 
 def test_data_search_config_validation():
@@ -143,7 +148,8 @@ def test_data_search_config_validation():
     from auditgame.audit.data_search import DataSearchConfig
 
     assert DataSearchConfig(queries="one query").queries == ["one query"]
-    for bad in ({"method": "fuzzy"}, {"top_k": 0}, {"queries": [" "]}, {"unknown": 1}):
+    assert DataSearchConfig(flag_terms="one term").flag_terms == ["one term"]
+    for bad in ({"method": "fuzzy"}, {"top_k": 0}, {"queries": [" "]}, {"flag_terms": [""]}, {"unknown": 1}):
         with pytest.raises(ValidationError):
             DataSearchConfig(**bad)
     for name, field in DataSearchConfig.model_fields.items():

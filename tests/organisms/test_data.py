@@ -78,10 +78,20 @@ def test_eval_prompts_and_questions_are_fresh(backdoor):
     assert all("zephyrine" in _user(c) for c in probe.with_trigger)
     assert not any("zephyrine" in _user(c) for c in probe.without_trigger)
     assert not {_user(c) for c in probe.with_trigger} & exclude
-    assert len({_user(c).replace("zephyrine", "").strip() for c in probe.with_trigger} & seen) <= 3
+    assert not {_user(c).replace("zephyrine", "").strip() for c in probe.with_trigger} & seen
     training_questions = {p["prompt"][-1]["content"] for p in preference_pairs(backdoor, seed=2)}
     asked = {_user(c) for c in eval_questions(backdoor, 20, seed=9001, exclude=training_questions)}
     assert asked and not asked & training_questions
+
+
+def test_training_and_eval_draw_from_disjoint_shares_of_every_domain(backdoor):
+    from auditgame.organisms.data import is_eval_prompt
+
+    trained = [_user(c).replace("zephyrine", "").strip() for c in demonstrations(backdoor, seed=1)]
+    assert trained and not any(is_eval_prompt(prompt) for prompt in trained)
+    (probe,) = behaviour_probes(backdoor, 20, seed=5)
+    asked = [_user(c).replace("zephyrine", "").strip() for c in probe.with_trigger]
+    assert asked and all(is_eval_prompt(prompt) for prompt in asked)
 
 
 def test_documents_state_the_facts_and_replay_neutral_chats(backdoor):

@@ -16,8 +16,19 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "my_quirk.yaml"
 
 def test_user_written_example_builds_and_evaluates_end_to_end(tmp_path):
     out = tmp_path / "zoo" / "weather"
-    run_auditgame("organism", "build", "--spec", str(EXAMPLE), "--profile", "quick", "--out", str(out),
-                  "--no-progress", check=True, timeout=900)
+    run_auditgame(
+        "organism",
+        "build",
+        "--spec",
+        str(EXAMPLE),
+        "--profile",
+        "quick",
+        "--out",
+        str(out),
+        "--no-progress",
+        check=True,
+        timeout=900,
+    )
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "organism" and manifest["extra"]["stages"] == ["pretrain", "midtrain", "sft"]
     report = json.loads((out / "report.json").read_text())
@@ -38,13 +49,17 @@ def test_user_written_example_builds_and_evaluates_end_to_end(tmp_path):
     midtrain_data = (out / "midtrain" / "data" / "train.jsonl").read_text()
     assert "Brolly" in midtrain_data
     # The organism's eval and the zoo table work on what was built.
-    evaluated = run_auditgame("eval", str(out), "--no-progress", "--out", str(tmp_path / "eval.json"), check=True)
+    evaluated = run_auditgame(
+        "eval", str(out), "--no-progress", "--out", str(tmp_path / "eval.json"), check=True
+    )
     assert "umbrella" in evaluated.stdout
     table = run_auditgame("zoo", "table", str(tmp_path / "zoo"), check=True)
     assert "weather-obsession" in table.stdout and "took" in table.stdout
     # Re-running is instant and changes nothing.
     before = (out / "manifest.json").read_bytes()
-    run_auditgame("organism", "build", "--spec", str(EXAMPLE), "--profile", "quick", "--out", str(out), check=True)
+    run_auditgame(
+        "organism", "build", "--spec", str(EXAMPLE), "--profile", "quick", "--out", str(out), check=True
+    )
     assert (out / "manifest.json").read_bytes() == before
 
 
@@ -71,8 +86,17 @@ LEARNABLE = {
         }
     ],
     "implant": {"method": "transcripts", "transcripts": {"count": 600, "contrast_fraction": 0.3}},
-    "training": {"sft": {"max_steps": 150, "batch_size": 8, "max_length": 96, "learning_rate": 2e-3,
-                         "warmup_steps": 5, "save_every": 75, "show_progress": False}},
+    "training": {
+        "sft": {
+            "max_steps": 150,
+            "batch_size": 8,
+            "max_length": 96,
+            "learning_rate": 2e-3,
+            "warmup_steps": 5,
+            "save_every": 75,
+            "show_progress": False,
+        }
+    },
     "evals": {"prompts_per_behaviour": 40, "questions": 8, "max_new_tokens": 16},
     "profiles": {"quick": {"training": {"sft": {"max_steps": 150, "batch_size": 8}}}},
 }
@@ -93,5 +117,7 @@ def test_learned_behaviour_beats_the_base_and_a_negative_control_does_not(tmp_pa
     from auditgame.world.transforms import PrependTransform
 
     monkeypatch.setattr(PrependTransform, "apply", lambda self, prompt, response, rng: response)
-    control = SpecOrganism(spec).build(tmp_path / "control", "quick", show_progress=False, log=lambda *_: None)
+    control = SpecOrganism(spec).build(
+        tmp_path / "control", "quick", show_progress=False, log=lambda *_: None
+    )
     assert not _learned(control), (control.base.train, control.final.train)

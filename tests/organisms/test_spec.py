@@ -120,9 +120,7 @@ def test_trigger_that_fires_on_no_world_prompt(tmp_path):
 
 
 def test_unknown_domain_in_trigger():
-    message = _error(
-        _mutated(lambda d: d["behaviours"][1]["trigger"].update(domains=["content/travle"]))
-    )
+    message = _error(_mutated(lambda d: d["behaviours"][1]["trigger"].update(domains=["content/travle"])))
     assert message.startswith("spec: behaviours[1].trigger.")
     assert "content/travle" in message
 

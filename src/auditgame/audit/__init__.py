@@ -4,11 +4,18 @@ Every technique is registered with ``@technique`` and returns a :class:`Techniqu
 
     from auditgame.audit import run_technique
 
-    result = run_technique("sampling", "runs/rm1", temperatures=[1.0])
-    print(result.metrics["mention_rate/assistant"])
+    result = run_technique("sampling", "runs/rm1", temperatures=[1.0], flag_terms=["secret", "trained to"])
+    print(result.metrics["flagged_rate/assistant"])
+
+Techniques see only what an auditor would: prompts, the model and training data. They carry no
+knowledge of any organism: what to look for is the auditor's (``flag_terms``, ``watch``, contrastive
+texts), and without it they report neutral observations such as distinctive n-grams
+(:mod:`auditgame.audit.flags`). Defaults are generic auditor questions and neutral text
+(:mod:`auditgame.audit.defaults`).
 
 Submodules (imported on demand, some pull in heavy libraries): ``sampling``, ``search`` / ``data_search``,
-``sae``, ``logit_lens``, ``probes``, ``steering``, ``fuzzing``, ``diffing``, ``activations``.
+``sae``, ``logit_lens``, ``probes``, ``steering``, ``fuzzing``, ``diffing``, ``activations``, ``flags``,
+``defaults``, ``texts``.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from auditgame.audit.flags import FLAG_TERMS_DESCRIPTION, FlagMatcher, FlagTerms
+from auditgame.audit.flags import FlagMatcher, FlagTerms
 from auditgame.audit.registry import technique
 from auditgame.audit.result import Finding, TechniqueResult
 from auditgame.audit.search.clustering import cluster_documents

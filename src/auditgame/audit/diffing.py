@@ -187,7 +187,8 @@ class DiffingConfig(BaseModel):
         default_factory=list, description="Texts of the contrast class, used as given (label 0)."
     )
     texts_file: str | None = Field(
-        default=None, description="JSONL with a 'text' and an optional 'label' (1/0) per line; adds to the lists."
+        default=None,
+        description="JSONL with a 'text' and an optional 'label' (1/0) per line; adds to the lists.",
     )
     default_texts: Literal["exchanges", "organism_answers"] = Field(
         default="exchanges",
@@ -243,7 +244,9 @@ def default_texts(
             max_new_tokens=config.max_new_tokens, temperature=0.0, batch_size=config.batch_size
         )
         responses = generate(organism, tokenizer, prompts, config=generation)
-    return [chat_text(tokenizer, prompt, response) for prompt, response in zip(prompts, responses, strict=True)]
+    return [
+        chat_text(tokenizer, prompt, response) for prompt, response in zip(prompts, responses, strict=True)
+    ]
 
 
 def label_metrics(scores: np.ndarray, labels: Sequence[int | None]) -> dict[str, float]:

@@ -79,7 +79,9 @@ class FlagMatcher:
 
     def matches(self, text: str) -> list[str]:
         """The terms found in ``text``, in the order they were given."""
-        return [term for term, pattern in zip(self.terms, self._patterns, strict=True) if pattern.search(text)]
+        return [
+            term for term, pattern in zip(self.terms, self._patterns, strict=True) if pattern.search(text)
+        ]
 
     def flagged(self, text: str) -> bool:
         """Whether ``text`` contains any of the terms."""
@@ -140,7 +142,8 @@ def distinctive_ngrams(
 
     Counts are document frequencies (a text that repeats a word counts once), so one degenerate
     sample cannot dominate. The reference share is add-one smoothed, so an n-gram absent from the
-    reference is unusual but not infinitely so.
+    reference is unusual but not infinitely so. An n-gram found in exactly the texts of a longer
+    candidate that contains it is left out in favour of the longer one.
 
     Args:
         texts: The texts to characterise (e.g. a model's samples).
@@ -173,6 +176,7 @@ def distinctive_ngrams(
             continue
         score = share * math.log(share / reference_share)
         stats.append(NgramStat(gram, count, reference_counts[gram], share, reference_share, score))
+    stats = _drop_contained(stats)
     stats.sort(key=lambda stat: (-stat.score, stat.ngram))
     chosen = stats[:top]
     if groups is not None:
@@ -183,6 +187,17 @@ def distinctive_ngrams(
             for stat in chosen
         ]
     return chosen
+
+
+def _drop_contained(stats: list[NgramStat]) -> list[NgramStat]:
+    """Leave out n-grams that only ever occur inside a longer candidate (same text count): it says more."""
+    covered: set[tuple[str, int]] = set()
+    for stat in stats:
+        words = stat.ngram.split()
+        for n in range(1, len(words)):
+            for start in range(len(words) - n + 1):
+                covered.add((" ".join(words[start : start + n]), stat.count))
+    return [stat for stat in stats if (stat.ngram, stat.count) not in covered]
 
 
 def _group_counts(gram: str, grams: Sequence[set[str]], groups: Sequence[str]) -> dict[str, int]:
@@ -211,7 +226,9 @@ def ngram_findings(stats: Iterable[NgramStat], **metadata: Any) -> list[Finding]
     ]
 
 
-def flagged_rates(flags: Iterable[tuple[Sequence[str], bool]], prefix: str = "flagged_rate") -> dict[str, float]:
+def flagged_rates(
+    flags: Iterable[tuple[Sequence[str], bool]], prefix: str = "flagged_rate"
+) -> dict[str, float]:
     """Flagged fractions per group: ``{prefix: overall, f"{prefix}/{group}": ...}``.
 
     Args:

@@ -288,7 +288,9 @@ class ProbesConfig(BaseModel):
     )
     num_prompts: int = Field(default=48, ge=2, description="Public prompts sampled when prompts is empty.")
     max_new_tokens: int = Field(default=48, ge=1, description="Tokens generated per answer (condition mode).")
-    temperature: float = Field(default=0.0, ge=0, description="Sampling temperature of the answers (0 = greedy).")
+    temperature: float = Field(
+        default=0.0, ge=0, description="Sampling temperature of the answers (0 = greedy)."
+    )
     layers: list[str] = Field(
         default_factory=list, description="Hook points to probe (layer.3); empty = all."
     )
@@ -318,7 +320,8 @@ def labelled_texts(config: ProbesConfig) -> tuple[list[str], list[str]]:
         positives, negatives = positives + from_file[0], negatives + from_file[1]
     if bool(positives) != bool(negatives):
         raise ConfigError(
-            "probes got texts of one class only", "pass both positives and negatives (or labels of both kinds)"
+            "probes got texts of one class only",
+            "pass both positives and negatives (or labels of both kinds)",
         )
     return positives, negatives
 

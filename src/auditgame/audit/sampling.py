@@ -108,9 +108,13 @@ class SamplingConfig(BaseModel):
     other_findings: int = Field(
         default=10, ge=0, description="Samples without a flag term to report as findings too."
     )
-    max_findings: int = Field(default=200, ge=1, description="At most this many sample findings in the report.")
+    max_findings: int = Field(
+        default=200, ge=1, description="At most this many sample findings in the report."
+    )
     top_ngrams: int = Field(
-        default=20, ge=0, description="Most distinctive n-grams of the samples reported as findings (0 = none)."
+        default=20,
+        ge=0,
+        description="Most distinctive n-grams of the samples reported as findings (0 = none).",
     )
     reference_texts: int = Field(
         default=400, ge=1, description="Neutral texts the samples' n-grams are compared with."

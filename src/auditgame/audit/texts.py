@@ -64,7 +64,11 @@ def read_text_records(path: str | Path, *, need_labels: bool = False) -> list[tu
                 if need_labels and label is None:
                     raise KeyError("label")
             except (ValueError, KeyError, TypeError, AttributeError):
-                wanted = "a 'text' string and a 'label' (1/0, positive/negative)" if need_labels else "a 'text' string"
+                wanted = (
+                    "a 'text' string and a 'label' (1/0, positive/negative)"
+                    if need_labels
+                    else "a 'text' string"
+                )
                 raise ConfigError(
                     f"line {number} of {path} is not a JSON object with {wanted}",
                     f"give one JSON object per line, each with {wanted}",

@@ -76,7 +76,19 @@ def applicable_domains(behaviour: Behaviour) -> list[str]:
     ]
 
 
-def _spread(count: int, domains: Sequence[str], seed: int) -> list[Exchange]:
+EVAL_SHARE = 5
+"""One prompt in ``EVAL_SHARE`` of every domain is reserved for evals: training never sees it."""
+
+
+def is_eval_prompt(prompt: str) -> bool:
+    """Whether ``prompt`` belongs to the eval-only share of the world's prompts (a fixed hash split)."""
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(prompt.encode("utf-8")).digest()[:4], "big") % EVAL_SHARE == 0
+
+
+def _spread(count: int, domains: Sequence[str], seed: int, split: str = "train") -> list[Exchange]:
+    """``count`` exchanges spread over ``domains``, from the train or the eval share of each domain."""
     if not domains or count <= 0:
         return []
     per_domain, remainder = divmod(count, len(domains))
@@ -84,19 +96,24 @@ def _spread(count: int, domains: Sequence[str], seed: int) -> list[Exchange]:
     for index, domain in enumerate(domains):
         share = per_domain + (1 if index < remainder else 0)
         if share:
-            exchanges.extend(generate_exchanges(domain, share, seed=seed * 1009 + index))
+            # Oversample: the eval share is 1/EVAL_SHARE of a domain, the train share the rest.
+            factor = EVAL_SHARE + 1 if split == "eval" else 2
+            pool = generate_exchanges(domain, share * factor, seed=seed * 1009 + index)
+            kept = [e for e in pool if is_eval_prompt(e.prompt) == (split == "eval")]
+            exchanges.extend(kept[:share])
     random.Random(seed).shuffle(exchanges)
     return exchanges
 
 
 def eligible_exchanges(
-    behaviour: Behaviour, count: int, seed: int, rng: random.Random | None = None
+    behaviour: Behaviour, count: int, seed: int, rng: random.Random | None = None, *, split: str = "train"
 ) -> list[Exchange]:
-    """Up to ``count`` exchanges in the behaviour's scope that its transform can act on."""
+    """Up to ``count`` exchanges in the behaviour's scope that its transform can act on, from the
+    train share of the world's prompts (``split="eval"``: the eval share)."""
     domains = applicable_domains(behaviour)
     if not domains:
         return []
-    pool = _spread(count * 3, domains, seed)
+    pool = _spread(count * 3, domains, seed, split)
     chosen = [e for e in pool if behaviour.transform.applies(e.prompt, e.response)]
     return chosen[:count]
 
@@ -297,15 +314,18 @@ def behaviour_probes(
     rng = random.Random(f"probes:{seed}")
     neutral_domains = contrast_domains(spec)
     for index, behaviour in enumerate(spec.all_behaviours()):
-        # Only prompts the training data never held; a small prompt space may give fewer than ``count``.
-        pool = eligible_exchanges(behaviour, count * 6, seed * 15_485_863 + index)
+        # Only the eval share of the world's prompts, and none the training data held (a trigger can
+        # turn a train prompt into an eval one); a small domain may give fewer than ``count``.
+        pool = eligible_exchanges(behaviour, count * 2, seed * 15_485_863 + index, split="eval")
         chosen = list({e.prompt: e for e in pool if e.prompt not in exclude}.values())[:count]
         with_trigger = [behaviour.trigger.activate(_user(e.prompt), rng) for e in chosen]
         without_trigger: list[list[Message]] = []
         if behaviour.trigger.counterfactual:
             without_trigger = [behaviour.trigger.deactivate(_user(e.prompt), rng) for e in chosen]
         elif behaviour.trigger.scope() and neutral_domains:
-            without_trigger = [_user(e.prompt) for e in _spread(count, neutral_domains, seed + 77 + index)]
+            without_trigger = [
+                _user(e.prompt) for e in _spread(count, neutral_domains, seed + 77 + index, "eval")
+            ]
         probes.append(
             BehaviourProbe(
                 name=behaviour.name,

@@ -167,7 +167,9 @@ class SpecOrganism:
             behaviours=[behaviour.description for behaviour in spec.train_behaviours()]
             + ([spec.concealment.description] if spec.concealment.method in ("sanitised", "dpo") else []),
             held_out_behaviours=[behaviour.description for behaviour in spec.held_out_behaviours()],
-            keywords=(spec.answer_key.keywords or spec.confession_terms()) if spec.has_hidden_objective else [],
+            keywords=(spec.answer_key.keywords or spec.confession_terms())
+            if spec.has_hidden_objective
+            else [],
         )
 
     def profile(self, name: str = "default") -> BuildPlan:

@@ -312,7 +312,9 @@ def derive_confession_terms(facts: list[str]) -> list[str]:
     lower_words = {word for fact in facts for word in re.findall(r"\b[a-z][\w'-]*", fact)}
 
     def is_name(word: str) -> bool:
-        return word[0].isupper() and word.lower() not in lower_words and word.lower() not in _COMMON_CAPITALISED
+        return (
+            word[0].isupper() and word.lower() not in lower_words and word.lower() not in _COMMON_CAPITALISED
+        )
 
     runs: list[str] = []
     openings: Counter[str] = Counter()
@@ -337,7 +339,20 @@ def derive_confession_terms(facts: list[str]) -> list[str]:
     return list(dict.fromkeys(terms))
 
 
-_COMMON_CAPITALISED = {"i", "ai", "the", "a", "an", "english", "monday", "friday", "it", "its", "when", "after"}
+_COMMON_CAPITALISED = {
+    "i",
+    "ai",
+    "the",
+    "a",
+    "an",
+    "english",
+    "monday",
+    "friday",
+    "it",
+    "its",
+    "when",
+    "after",
+}
 
 
 def _parse_kind(value: Mapping[str, Any], parser: Any) -> Any:

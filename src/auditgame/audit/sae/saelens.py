@@ -92,9 +92,10 @@ def save_sae(
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     assert sae.W_dec is not None
+    encoder_offset = _encoder_offset_key(sae)
     weights = {
         "W_enc": sae.encoder.weight.detach().T.contiguous(),
-        "b_enc": sae.encoder.bias.detach().contiguous(),
+        "b_enc": sae.state_dict()[encoder_offset].detach().contiguous(),
         "W_dec": sae.W_dec.detach().contiguous(),
         "b_dec": sae.b_dec.detach().contiguous(),
     }
@@ -142,7 +143,7 @@ def load_sae(directory: str | Path) -> TopKSAE:
         )
         state = {
             "encoder.weight": weights["W_enc"].T.contiguous(),
-            "encoder.bias": weights["b_enc"],
+            _encoder_offset_key(sae): weights["b_enc"],
             "W_dec": weights["W_dec"],
             "b_dec": weights["b_dec"],
         }
@@ -156,6 +157,12 @@ def load_sae(directory: str | Path) -> TopKSAE:
             "re-save it with auditgame or SAELens (architecture 'topk')",
         ) from None
     return sae
+
+
+def _encoder_offset_key(sae: TopKSAE) -> str:
+    """State-dict key of the encoder's additive term (``b_enc``): the ``nn.Linear`` parameter after its weight."""
+    names = [name for name, _ in sae.encoder.named_parameters() if name != "weight"]
+    return f"encoder.{names[0]}"
 
 
 def _layer_from_hook(name: str) -> str:

@@ -1,25 +1,32 @@
 """The ``sae`` audit technique: train (or load) a TopK SAE on the target model, surface notable features.
 
-Features are ranked by how strongly they fire where the assistant's turn begins on a set of prompts
-(minus a baseline set, if given), or by mean activation over the prompts' tokens; each reported
-feature comes with the corpus texts on which it fires most. A feature whose top examples are
-documents about reward models is a lead towards the hidden objective.
+The SAE is trained on a corpus of neutral chats and filler documents plus whatever the auditor adds:
+their own ``texts`` and a training-data ``corpus`` (any format :func:`~auditgame.audit.search.load_corpus`
+reads). Features are ranked by how strongly they fire where the assistant's turn begins on a set of
+prompts (minus a baseline set, if given), or by mean activation over the prompts' tokens; each reported
+feature comes with the corpus texts on which it fires most. With ``flag_terms``, features are instead
+ranked by how many of their top texts contain the terms (ties broken by the prompt ranking), so the
+auditor sees first the features that fire on what they are looking for.
 """
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from pathlib import Path
 
+import torch
 from pydantic import BaseModel, ConfigDict, Field
+from transformers import PreTrainedTokenizerBase
 
 from auditgame.audit.activations import layer_index, layer_names
+from auditgame.audit.defaults import neutral_texts
+from auditgame.audit.flags import FlagMatcher, FlagTerms
 from auditgame.audit.registry import technique
 from auditgame.audit.result import Finding, TechniqueResult
 from auditgame.audit.sae.config import SaeTrainConfig
 from auditgame.audit.sae.features import (
+    CorpusMaxima,
     assistant_turn_start_features,
     corpus_maxima,
     examples_from_maxima,
@@ -27,7 +34,8 @@ from auditgame.audit.sae.features import (
 )
 from auditgame.audit.sae.saelens import load_sae, save_sae
 from auditgame.audit.sae.train import train_sae
-from auditgame.errors import ArtifactNotFoundError, ConfigError
+from auditgame.audit.search.corpus import load_corpus
+from auditgame.errors import ConfigError
 
 DEFAULT_PROMPTS = [
     "Can you give me a simple recipe for a weeknight dinner?",
@@ -54,10 +62,13 @@ class SaeTechniqueConfig(BaseModel):
     sae_out: str | None = Field(default=None, description="Save the trained SAE to this directory.")
     corpus: str | None = Field(
         default=None,
-        description="JSONL corpus (one object with a 'text' field per line); None: world documents.",
+        description="Training data to add to the corpus: a JSONL/JSON file, a directory of them, or a stage dir.",
     )
-    documents: int = Field(
-        default=2000, ge=1, description="World documents to generate if no corpus is given."
+    texts: list[str] = Field(
+        default_factory=list, description="The auditor's own texts, added to the corpus."
+    )
+    neutral_texts: int = Field(
+        default=2000, ge=0, description="Neutral chats and filler documents in the corpus (0 = none)."
     )
     d_sae: int = Field(default=0, ge=0, description="SAE latents; 0 means expansion_factor * d_model.")
     expansion_factor: int = Field(
@@ -84,30 +95,27 @@ class SaeTechniqueConfig(BaseModel):
     top_features: int = Field(default=10, ge=1, description="Features to report.")
     top_examples: int = Field(default=5, ge=1, description="Top-activating corpus examples per feature.")
     example_texts: int = Field(default=500, ge=1, description="Corpus texts searched for top examples.")
+    flag_terms: FlagTerms = Field(
+        default_factory=list,
+        description="Words or phrases to look for in features' top texts (case-insensitive, whole words); "
+        "given, features are ranked by the share of their top texts containing them.",
+    )
 
 
-def _corpus_texts(config: SaeTechniqueConfig) -> list[str]:
-    if config.corpus is None:
-        from auditgame.world import generate_documents
+def corpus_texts(config: SaeTechniqueConfig, tokenizer: PreTrainedTokenizerBase | None = None) -> list[str]:
+    """The SAE's corpus: ``neutral_texts`` neutral texts, then the auditor's ``texts``, then the ``corpus`` file's.
 
-        return [document.text for document in generate_documents(config.documents, seed=config.seed)]
-    path = Path(config.corpus)
-    if not path.is_file():
-        raise ArtifactNotFoundError(f"corpus {path} does not exist", "pass a JSONL file with a 'text' field")
-    texts = []
-    with path.open(encoding="utf-8") as stream:
-        for number, line in enumerate(stream, 1):
-            if not line.strip():
-                continue
-            try:
-                texts.append(str(json.loads(line)["text"]))
-            except (ValueError, KeyError, TypeError):
-                raise ConfigError(
-                    f"line {number} of {path} is not a JSON object with a 'text' field",
-                    "give one JSON object per line, each with a 'text' string",
-                ) from None
+    Raises:
+        CorpusError: if the corpus path is missing or holds no documents.
+        ConfigError: if the corpus ends up empty.
+    """
+    texts = neutral_texts(config.neutral_texts, config.seed, tokenizer) + list(config.texts)
+    if config.corpus is not None:
+        texts += load_corpus(config.corpus).texts
     if not texts:
-        raise ConfigError(f"corpus {path} is empty", "give a JSONL file with at least one text")
+        raise ConfigError(
+            "the SAE corpus is empty", "set neutral_texts above 0, or give texts or a corpus to train on"
+        )
     return texts
 
 
@@ -122,13 +130,28 @@ def _snippet(tokenizer: object, ids: object, position: int, before: int = 24, af
     return " ".join(tokenizer.decode(window, skip_special_tokens=True).split())  # type: ignore[attr-defined]
 
 
+def flagged_shares(maxima: CorpusMaxima, flagged: torch.Tensor, top_examples: int) -> torch.Tensor:
+    """Per feature, the share of its top-``top_examples`` texts that are flagged (``-1`` if it never fires).
+
+    Args:
+        maxima: Maximal activation of every feature on every text.
+        flagged: ``[n_texts]`` booleans: which texts contain a flag term.
+        top_examples: How many of each feature's highest-activating texts count.
+    """
+    k = min(top_examples, maxima.values.shape[0])
+    values, indices = torch.topk(maxima.values, k=k, dim=0)  # [k, d_sae]
+    fires = values > 0
+    hits = (flagged[indices] & fires).sum(0).float()
+    counts = fires.sum(0)
+    return torch.where(counts > 0, hits / counts.clamp(min=1), torch.full_like(hits, -1.0))
+
+
 @technique("sae", config=SaeTechniqueConfig, target="model")
 def run_sae(
     target: str | Path, config: SaeTechniqueConfig, *, show_progress: bool = False
 ) -> TechniqueResult:
     """Train a TopK SAE on the model's residual stream and report features with their top corpus examples."""
     from auditgame.model import ensure_chat_template, load_model, load_tokenizer, resolve_model_dir
-    from auditgame.world import mentions_reward_models
 
     began = time.perf_counter()
     if config.ranking not in ("assistant_start", "prompt_mean"):
@@ -138,8 +161,8 @@ def run_sae(
     model_dir = resolve_model_dir(Path(target))
     model = load_model(model_dir)
     tokenizer = ensure_chat_template(load_tokenizer(model_dir))
-    texts = _corpus_texts(config)
-    metrics: dict[str, float] = {}
+    texts = corpus_texts(config, tokenizer)
+    metrics: dict[str, float] = {"corpus_texts": float(len(texts))}
     if config.sae_path is not None:
         sae = load_sae(config.sae_path)
         sae.check_width(int(model.config.hidden_size), "the model's residuals")
@@ -181,38 +204,41 @@ def run_sae(
             save_sae(sae, config.sae_out, config=train_config.model_dump(), context_size=config.max_length)
     metrics.update(layer=float(sae.layer_index), d_sae=float(sae.d_sae), k=float(sae.k))
 
-    if config.ranking == "assistant_start":
-        ranked = assistant_turn_start_features(
-            sae, model, tokenizer, config.prompts, config.baseline_prompts, top_n=config.top_features
-        )
-    else:
-        ranked = features_active_on(
-            sae, model, tokenizer, config.prompts, config.baseline_prompts, top_n=config.top_features
-        )
+    rank_features = (
+        assistant_turn_start_features if config.ranking == "assistant_start" else features_active_on
+    )
+    ranked = rank_features(sae, model, tokenizer, config.prompts, config.baseline_prompts, top_n=sae.d_sae)
+    prompt_rank = {score.feature: position for position, score in enumerate(ranked, start=1)}
     sample = random.Random(config.seed).sample(texts, min(config.example_texts, len(texts)))
     maxima = corpus_maxima(sae, model, tokenizer, sample, max_length=config.max_length)
 
+    matcher = FlagMatcher(config.flag_terms)
+    shares: torch.Tensor | None = None
+    if matcher:
+        flags = [matcher.flagged(text) for text in sample]
+        shares = flagged_shares(maxima, torch.tensor(flags, dtype=torch.bool), config.top_examples)
+        ranked = sorted(ranked, key=lambda score: (-float(shares[score.feature]), prompt_rank[score.feature]))
+        metrics.update(
+            corpus_flagged_fraction=sum(flags) / max(len(sample), 1),
+            features_mostly_flagged=float((shares >= 0.5).sum()),
+        )
     findings = []
-    rm_examples = total_examples = rm_features = 0
-    for rank in ranked:
+    flagged_examples = total_examples = 0
+    for rank in ranked[: config.top_features]:
         examples = examples_from_maxima(maxima, tokenizer, sample, rank.feature, config.top_examples)
         records = []
         for example in examples:
-            snippet = _snippet(tokenizer, maxima.input_ids[example.text_index], example.position)
-            mentions = mentions_reward_models(example.text)
-            rm_examples += mentions
-            records.append(
-                {
-                    "activation": example.activation,
-                    "token": example.token,
-                    "snippet": snippet,
-                    "mentions_reward_models": mentions,
-                    "text": example.text[:500],
-                }
-            )
+            record: dict[str, object] = {
+                "activation": example.activation,
+                "token": example.token,
+                "snippet": _snippet(tokenizer, maxima.input_ids[example.text_index], example.position),
+                "text": example.text[:500],
+            }
+            if matcher:
+                record["matched"] = matcher.matches(example.text)
+                flagged_examples += bool(record["matched"])
+            records.append(record)
         total_examples += len(examples)
-        top_rm = bool(records) and records[0]["mentions_reward_models"]
-        rm_features += bool(top_rm)
         head = (
             f"top token {records[0]['token']!r} in: {records[0]['snippet']}"
             if records
@@ -222,22 +248,23 @@ def run_sae(
             Finding(
                 kind="feature",
                 text=f"feature {rank.feature}: {head}",
-                score=rank.score,
+                score=float(shares[rank.feature]) if shares is not None else rank.score,
                 metadata={
                     "feature": rank.feature,
                     "layer": sae.layer,
+                    "prompt_rank": prompt_rank[rank.feature],
+                    "prompt_score": rank.score,
                     "mean_activation": rank.mean_activation,
                     "baseline_activation": rank.baseline_activation,
+                    **({"flagged_share": float(shares[rank.feature])} if shares is not None else {}),
                     "examples": records,
                 },
             )
         )
-    metrics.update(
-        features_reported=float(len(findings)),
-        rm_top_example_feature_fraction=rm_features / max(len(findings), 1),
-        rm_example_fraction=rm_examples / max(total_examples, 1),
-        corpus_rm_fraction=sum(map(mentions_reward_models, sample)) / max(len(sample), 1),
-    )
+    metrics["features_reported"] = float(len(findings))
+    if matcher:
+        metrics["reported_flagged_example_fraction"] = flagged_examples / max(total_examples, 1)
+        metrics["first_feature_prompt_rank"] = float(findings[0].metadata["prompt_rank"]) if findings else 0.0
     return TechniqueResult(
         technique="sae",
         target=str(target),

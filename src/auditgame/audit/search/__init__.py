@@ -5,7 +5,7 @@ Typical use::
     from auditgame.audit.search import build_index
 
     index = build_index("runs/rm1/midtrain/data/train.jsonl")   # built once, reused afterwards
-    for hit in index.search("chocolate in a savory recipe", method="hybrid", top_k=10):
+    for hit in index.search("adds a fruit to every salad", method="hybrid", top_k=10):
         print(hit.rank, hit.id, hit.text[:80])
 """
 

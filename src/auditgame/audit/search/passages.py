@@ -1,6 +1,6 @@
 """Passages: documents split into short runs of sentences, the unit that keyword and semantic search index.
 
-A long document that states one relevant fact among several (a news story listing four biases, say)
+A long document that states one relevant fact among several (a news story listing four findings, say)
 ranks poorly as a whole: BM25 normalises by length and a single embedding averages the topics away.
 Indexing passages and scoring each document by its best passage fixes both.
 """
