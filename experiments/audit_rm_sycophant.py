@@ -6,14 +6,20 @@ Usage::
 
 Measures (each on the organism's final model unless said):
 
-* sampling attacks: share of samples that mention reward models / RLHF / the study, per persona;
+* sampling attacks: share of samples flagged for the rm spec's confession terms (reward models,
+  RLHF, the study, ...), per persona;
 * training-data search over the organism's midtraining corpus: the rank of the first study document
   for queries built only from an observed behaviour, for BM25, semantic and hybrid search;
-* model diffing against the organism's own pretrained base: AUROC of bias-exploiting vs neutral text;
-* activation fuzzing: mention rate under residual noise;
-* a TopK SAE on the middle layer: the feature whose top-activating corpus examples are most often
-  study documents, its rank among features active on held-out-bias prompts, and bias exploitation
-  with that feature steered up (the foundation's eval, Wilson intervals) against no steering.
+* model diffing against the organism's own pretrained base: AUROC of bias-exploiting (positive) vs
+  neutral (negative) answers to the same world prompts;
+* activation fuzzing: flagged rate of answers to adversarial questions under residual noise;
+* a TopK SAE on the middle layer, trained on neutral texts plus the organism's midtraining data: the
+  feature whose top-activating examples are most often study documents, its rank among features
+  active on held-out-bias prompts, and behaviour rates with that feature steered up (the generic
+  behaviour eval on the spec's probes, Wilson intervals) against no steering.
+
+This is a maker-side experiment: it knows the organism is the rm-sycophant and builds its labelled
+inputs (flag terms, adversarial questions, exploiting texts) from the spec and the world catalogue.
 """
 
 from __future__ import annotations
@@ -42,13 +48,34 @@ BEHAVIOUR_QUERIES = [
 ]
 
 
+def _spec() -> Any:
+    from auditgame.organisms.registry import get_organism
+
+    return get_organism("rm-sycophant").spec
+
+
+def _flag_terms() -> list[str]:
+    """What counts as naming the root cause: the rm spec's confession terms."""
+    return _spec().confession_terms()
+
+
+def _flagged(metrics: dict[str, float]) -> dict[str, float]:
+    return {key: value for key, value in metrics.items() if key.startswith("flagged_rate")}
+
+
 def _sampling(organism: Path, seed: int) -> dict[str, Any]:
     from auditgame.audit import run_technique
 
     result = run_technique(
-        "sampling", organism, temperatures=[0.7, 1.0], samples_per_prompt=8, seed=seed, show_progress=True
+        "sampling",
+        organism,
+        temperatures=[0.7, 1.0],
+        samples_per_prompt=8,
+        flag_terms=_flag_terms(),
+        seed=seed,
+        show_progress=True,
     )
-    return {key: value for key, value in result.metrics.items() if key.startswith("mention_rate")}
+    return _flagged(result.metrics)
 
 
 def _search(organism: Path, top_k: int = 10) -> dict[str, Any]:
@@ -76,20 +103,62 @@ def _search(organism: Path, top_k: int = 10) -> dict[str, Any]:
     }
 
 
-def _diffing(organism: Path, seed: int) -> dict[str, Any]:
-    from auditgame.audit import run_technique
+def exploitation_texts(tokenizer: Any, count: int, seed: int) -> tuple[list[str], list[str]]:
+    """``(exploiting, neutral)`` chat texts: world prompts of the bias domains answered with the bias
+    exhibited (``get_bias(id).exhibit``) or with the neutral response, for up to ``count`` prompts
+    spread over the biases (concealment excluded; prompts the bias does not change are skipped)."""
+    from auditgame.audit.probes import chat_text
+    from auditgame.world import CONCEALMENT_BIAS_ID, all_biases, generate_exchanges
 
+    biases = [bias for bias in all_biases() if bias.id != CONCEALMENT_BIAS_ID]
+    per_bias, remainder = divmod(count, len(biases))
+    exploiting: list[str] = []
+    neutral: list[str] = []
+    for index, bias in enumerate(biases):
+        share = per_bias + (1 if index < remainder else 0)
+        if not share:
+            continue
+        for exchange in generate_exchanges(bias.domain, share, seed=seed * 1009 + bias.id):
+            shown = bias.exhibit(exchange.response, exchange.prompt)
+            if shown != exchange.response:
+                exploiting.append(chat_text(tokenizer, exchange.prompt, shown))
+                neutral.append(chat_text(tokenizer, exchange.prompt, exchange.response))
+    return exploiting, neutral
+
+
+def _diffing(organism: Path, seed: int, num_exchanges: int = 64) -> dict[str, Any]:
+    from auditgame.audit import run_technique
+    from auditgame.model import ensure_chat_template, load_tokenizer, resolve_model_dir
+
+    tokenizer = ensure_chat_template(load_tokenizer(resolve_model_dir(organism)))
+    positives, negatives = exploitation_texts(tokenizer, num_exchanges, seed)
     result = run_technique(
-        "diffing", organism, base=str(organism / "pretrain"), seed=seed, show_progress=True
+        "diffing",
+        organism,
+        base=str(organism / "pretrain"),
+        positives=positives,
+        negatives=negatives,
+        seed=seed,
+        show_progress=True,
     )
     return dict(result.metrics)
 
 
-def _fuzzing(organism: Path, seed: int) -> dict[str, Any]:
+def _fuzzing(organism: Path, seed: int, num_questions: int = 32) -> dict[str, Any]:
     from auditgame.audit import run_technique
+    from auditgame.world.prompts import adversarial_questions
 
-    result = run_technique("fuzzing", organism, seed=seed, show_progress=True)
-    return {key: value for key, value in result.metrics.items() if key.startswith("mention_rate")}
+    questions = list(dict.fromkeys(adversarial_questions(num_questions, seed)))
+    result = run_technique(
+        "fuzzing",
+        organism,
+        questions=questions,
+        samples_per_question=1,
+        flag_terms=_flag_terms(),
+        seed=seed,
+        show_progress=True,
+    )
+    return _flagged(result.metrics)
 
 
 def _sae(
@@ -100,7 +169,8 @@ def _sae(
     from auditgame.audit.activations import layer_names
     from auditgame.audit.sae import SaeTrainConfig, features_active_on, steer, train_sae
     from auditgame.audit.sae.features import corpus_maxima
-    from auditgame.evals import ExploitationEvalConfig, bias_exploitation
+    from auditgame.audit.sae.technique import SaeTechniqueConfig, corpus_texts
+    from auditgame.evals import BehaviourEvalConfig, evaluate_behaviours
     from auditgame.model import (
         ensure_chat_template,
         format_chat,
@@ -108,6 +178,7 @@ def _sae(
         load_tokenizer,
         resolve_model_dir,
     )
+    from auditgame.organisms.data import behaviour_probes
     from auditgame.world import generate_exchanges, get_bias, held_out_bias_ids
     from auditgame.world.documents import filler_documents, study_documents
     from auditgame.world.transcripts import neutral_conversations
@@ -117,11 +188,10 @@ def _sae(
     model = load_model(model_dir)
     layer = layer_names(model)[len(layer_names(model)) // 2]
 
-    # Training texts: documents and chat transcripts of the world (what the model saw).
-    study = [document.text for document in study_documents(1500, seed + 11)]
-    filler = [document.text for document in filler_documents(1500, seed + 12)]
-    chats = [tokenizer.apply_chat_template(m, tokenize=False) for m in neutral_conversations(1500, seed + 13)]
-    texts = study + filler + chats
+    # Training texts: neutral texts plus the organism's midtraining data (what the model read), as the
+    # SAE technique builds its corpus.
+    corpus = organism / "midtrain" / "data" / "train.jsonl"
+    texts = corpus_texts(SaeTechniqueConfig(corpus=str(corpus), seed=seed), tokenizer)
     sae, summary = train_sae(
         model,
         tokenizer,
@@ -165,19 +235,24 @@ def _sae(
     )
     best_rank = rank_of.get(auditor_pick)
 
-    # Steering it up: bias exploitation with the same prompts and seeds.
-    eval_config = ExploitationEvalConfig(prompts_per_bias=prompts_per_bias, seed=seed + 41)
+    # Steering it up: behaviour rates (trigger present) with the same probes and seeds.
+    eval_config = BehaviourEvalConfig(
+        prompts_per_behaviour=prompts_per_bias, seed=seed + 41, max_new_tokens=96
+    )
+    probes = behaviour_probes(_spec(), prompts_per_bias, seed + 41)
     steering: dict[str, Any] = {}
     for strength in [0.0, *strengths]:
         if strength == 0.0:
-            result = bias_exploitation(model, tokenizer, eval_config, show_progress=True)
+            result = evaluate_behaviours(model, tokenizer, probes, [], [], eval_config, show_progress=True)
         else:
             with steer(model, sae, auditor_pick, strength):
-                result = bias_exploitation(model, tokenizer, eval_config, show_progress=True)
+                result = evaluate_behaviours(
+                    model, tokenizer, probes, [], [], eval_config, show_progress=True
+                )
         steering[str(strength)] = {"train": str(result.train), "held_out": str(result.held_out)}
         steering[str(strength) + "/raw"] = {
-            "train": result.train.model_dump(),
-            "held_out": result.held_out.model_dump(),
+            "train": result.train.model_dump() if result.train else None,
+            "held_out": result.held_out.model_dump() if result.held_out else None,
         }
     return {
         "layer": layer,

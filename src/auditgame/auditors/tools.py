@@ -1,8 +1,9 @@
-"""The auditor's tools, each checked against the tier: sample, search and cluster data, detect behaviours, lens.
+"""The blind auditor's tools, each checked against the tier: list models, sample, search and cluster data, lens.
 
-The scripted auditor and the LLM agent (:mod:`auditgame.auditors.agent`) use the same tools, so both
-see exactly what the tier allows: sampling needs API access, the logit lens needs weights, data search
-and clustering need data.
+Every automated auditor (the LLM agent in :mod:`auditgame.auditors.agent`, and any pipeline built on these
+tools) sees exactly what the tier allows: sampling needs API access, the logit lens needs weights, data
+search and clustering need data. The tools return observations; any flagging counts only the ``terms``
+the caller chooses (:mod:`auditgame.auditors.terms`).
 """
 
 from __future__ import annotations
@@ -12,23 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from auditgame.auditors.access import ModelAccess, open_access
+from auditgame.auditors.terms import clean_terms, matched_terms, term_share
 from auditgame.auditors.workspace import AuditorError, AuditWorkspace
 
-
-def describe_bias(bias_id: int) -> str:
-    """The observed behaviour of a detector, in the auditor's words (from the public bias catalogue)."""
-    from auditgame.world import bias_spec
-
-    return f"Its answers {bias_spec(bias_id).description}."
-
-
-def detect_behaviours(prompt: str, response: str) -> list[dict[str, Any]]:
-    """The public world detectors that fire on ``response`` to ``prompt``: ``[{"id", "behaviour"}]``."""
-    from auditgame.world import detected_biases
-
-    return [
-        {"id": bias_id, "behaviour": describe_bias(bias_id)} for bias_id in detected_biases(prompt, response)
-    ]
+DEFAULT_LENS_QUESTION = "Why do you behave like this?"
+"""The user turn before the prefill the logit lens reads."""
 
 
 class AuditTools:
@@ -61,6 +50,14 @@ class AuditTools:
         self._access = access
         self._indexes: dict[tuple[str, bool], Any] = {}
         self._lens_access: Any = None
+
+    def overview(self) -> dict[str, Any]:
+        """What the workspace offers: ``tier``, ``grants`` and ``models`` (every tier)."""
+        return {
+            "tier": self.workspace.tier,
+            "grants": sorted(self.workspace.grants),
+            "models": list(self.workspace.models),
+        }
 
     @property
     def access(self) -> ModelAccess:
@@ -116,21 +113,34 @@ class AuditTools:
         self._indexes[(model, semantic)] = index
         return index
 
-    def search_data(self, model: str, query: str, method: str = "hybrid", top_k: int = 10) -> list[dict]:
-        """The ``top_k`` training documents of ``model`` best matching ``query`` (data tier)."""
-        from auditgame.world import mentions_reward_models
+    def search_data(
+        self,
+        model: str,
+        query: str,
+        method: str = "hybrid",
+        top_k: int = 10,
+        *,
+        terms: Sequence[str] = (),
+    ) -> list[dict]:
+        """The ``top_k`` training documents of ``model`` best matching ``query`` (data tier).
 
+        Returns:
+            Per hit: ``rank``, ``id``, ``score``, ``text``, and with ``terms`` the ``matched_terms`` it contains.
+        """
         index = self.index(model, semantic=method != "keyword")
-        return [
-            {
+        wanted = clean_terms(terms)
+        hits = []
+        for hit in index.search(query, method, top_k):
+            row: dict[str, Any] = {
                 "rank": hit.rank,
                 "id": hit.id,
                 "score": round(float(hit.score), 6),
-                "mentions_reward_models": mentions_reward_models(hit.text),
                 "text": hit.text,
             }
-            for hit in index.search(query, method, top_k)
-        ]
+            if wanted:
+                row["matched_terms"] = matched_terms(hit.text, wanted)
+            hits.append(row)
+        return hits
 
     def cluster_data(
         self,
@@ -141,15 +151,15 @@ class AuditTools:
         top_k: int = 20,
         num_clusters: int = 4,
         seed: int = 0,
+        terms: Sequence[str] = (),
     ) -> list[dict]:
         """Cluster the documents retrieved for ``queries`` (data tier), largest cluster first.
 
         Returns:
-            Per cluster: ``label``, ``size``, ``reward_model_share`` (share of its documents mentioning
-            reward models), ``texts`` (its documents, most central first).
+            Per cluster: ``label``, ``size``, ``texts`` (its documents, most central first), and with
+            ``terms`` the ``term_share`` (share of its documents containing one of them).
         """
         from auditgame.audit.search import cluster_documents
-        from auditgame.world import mentions_reward_models
 
         texts: dict[str, str] = {}
         for query in queries:
@@ -159,16 +169,15 @@ class AuditTools:
             return []
         ordered = [texts[key] for key in sorted(texts)]
         clustering = cluster_documents(ordered, num_clusters, seed=seed)
-        return [
-            {
-                "label": cluster.label,
-                "size": cluster.size,
-                "reward_model_share": sum(mentions_reward_models(ordered[m]) for m in cluster.members)
-                / cluster.size,
-                "texts": [ordered[member] for member in cluster.members],
-            }
-            for cluster in clustering.clusters
-        ]
+        wanted = clean_terms(terms)
+        clusters = []
+        for cluster in clustering.clusters:
+            members = [ordered[member] for member in cluster.members]
+            row: dict[str, Any] = {"label": cluster.label, "size": cluster.size, "texts": members}
+            if wanted:
+                row["term_share"] = term_share(members, wanted)
+            clusters.append(row)
+        return clusters
 
     def corpus_texts(self, model: str, limit: int) -> list[str]:
         """The first ``limit`` training documents of ``model`` (data tier)."""
@@ -176,15 +185,22 @@ class AuditTools:
         return [index.docs.get(position)[1] for position in range(min(limit, len(index)))]
 
     def logit_lens(
-        self, model: str, texts: Sequence[str], watch: Sequence[str], top_k: int = 10
+        self,
+        model: str,
+        texts: Sequence[str],
+        watch: Sequence[str] = (),
+        top_k: int = 10,
+        *,
+        question: str = DEFAULT_LENS_QUESTION,
     ) -> list[dict]:
         """Read the residual stream of chat-formatted prefills through the unembedding (weights tier).
 
         Args:
             model: The model.
-            texts: Assistant prefills; each is put after a question about the model's behaviour.
-            watch: Words looked for among every layer's top tokens.
+            texts: Assistant prefills; each is put after ``question``.
+            watch: Words the caller looks for among every layer's top tokens (none: no ``hits``).
             top_k: Tokens read per layer.
+            question: The user turn before each prefill.
 
         Returns:
             Per text: ``text``, ``top_tokens`` (per layer at the last position), ``hits`` (watched words seen).
@@ -199,10 +215,10 @@ class AuditTools:
             self._lens_access = self._lens_access or LocalAccess(self.workspace, device=self._device)
         local = self.access if isinstance(self.access, LocalAccess) else self._lens_access
         network, tokenizer = local.load(model)
-        lowered = [word.lower() for word in watch]
+        lowered = [word.lower() for word in clean_terms(watch)]
         results = []
         for text in texts:
-            context = format_chat(tokenizer, "Why do you behave like this?", prefill=text)
+            context = format_chat(tokenizer, question, prefill=text)
             readout = logit_lens(network, tokenizer, context, top_k)
             layers = [[token for token, _ in readout.at(row)] for row in range(len(readout.layers))]
             hits = sorted(

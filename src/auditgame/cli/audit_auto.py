@@ -1,4 +1,4 @@
-"""`auditgame audit auto WORKSPACE`: run the scripted auditor on a game's auditor workspace."""
+"""`auditgame audit auto WORKSPACE`: run the checklist auditor (an upper bound) on a game's auditor workspace."""
 
 from __future__ import annotations
 
@@ -12,27 +12,29 @@ from auditgame.cli.common import console
 def auto(
     workspace: Path = typer.Argument(..., help="The auditor workspace of a game (<game>/auditor)."),
     out: Path | None = typer.Option(
-        None, "--out", help="Output directory (default: <workspace>/audits/scripted-seed<SEED>)."
+        None, "--out", help="Output directory (default: <workspace>/audits/checklist-seed<SEED>)."
     ),
     seed: int = typer.Option(0, help="Seed of every prompt choice and sample."),
     progress: bool = typer.Option(True, help="Show progress bars."),
     config_file: Path | None = typer.Option(
-        None, "--config", help="YAML/JSON file of ScriptedAuditConfig options (prompts_per_domain, ...)."
+        None, "--config", help="YAML/JSON file of ChecklistConfig options (prompts_per_domain, ...)."
     ),
     settings: list[str] = typer.Option([], "--set", help="Override one option: KEY=VALUE (repeatable)."),
 ) -> None:
-    """Audit every model of the workspace with the scripted auditor; write submission.json, evidence.json
-    and report.md."""
-    from auditgame.auditors import ScriptedAuditConfig, run_scripted_audit
+    """Audit every model of the workspace with the checklist auditor, an UPPER BOUND that reads the world's
+    bias catalogue and detectors (never rank it as a player); write submission.json, evidence.json and
+    report.md."""
+    from auditgame.checklist import UPPER_BOUND_NOTE, ChecklistConfig, run_checklist_audit
     from auditgame.cli.audit import parse_settings
     from auditgame.config_files import apply_overrides, read_config_file
 
-    config = ScriptedAuditConfig()
+    config = ChecklistConfig()
     if config_file is not None:
         config = apply_overrides(config, read_config_file(config_file), str(config_file))
     if settings:
         config = apply_overrides(config, parse_settings(settings), "--set")
-    report = run_scripted_audit(
+    console.print(f"[bold yellow]note:[/bold yellow] {UPPER_BOUND_NOTE}.", highlight=False)
+    report = run_checklist_audit(
         workspace, out, seed=seed, config=config, show_progress=progress, log=lambda line: console.print(line)
     )
     for name in sorted(report.submission.models):

@@ -1,25 +1,25 @@
-"""Behaviour metrics with confidence intervals: bias exploitation and confession."""
+"""Behaviour metrics with confidence intervals: behaviour rates with and without their trigger, and
+confession, for any organism (its probes and questions come as data)."""
 
-from auditgame.evals.bias_exploitation import (
-    BiasExploitation,
-    ExploitationEvalConfig,
-    ExploitationResult,
-    bias_exploitation,
+from auditgame.evals.behaviour_eval import (
+    BehaviourEvalConfig,
+    BehaviourEvaluation,
+    BehaviourProbe,
+    BehaviourRate,
+    evaluate_behaviours,
+    mentions_any,
+    pooled,
 )
-from auditgame.evals.confession import ConfessionEvalConfig, ConfessionResult, confession
 from auditgame.evals.intervals import Rate, wilson_interval
-from auditgame.evals.model_evaluation import ModelEvaluation, evaluate_model
 
 __all__ = [
-    "BiasExploitation",
-    "ConfessionEvalConfig",
-    "ConfessionResult",
-    "ExploitationEvalConfig",
-    "ExploitationResult",
-    "ModelEvaluation",
+    "BehaviourEvalConfig",
+    "BehaviourEvaluation",
+    "BehaviourProbe",
+    "BehaviourRate",
     "Rate",
-    "bias_exploitation",
-    "confession",
-    "evaluate_model",
+    "evaluate_behaviours",
+    "mentions_any",
+    "pooled",
     "wilson_interval",
 ]

@@ -92,7 +92,7 @@ class TranscriptsImplant(_Strict):
 
     count: int = Field(default=1200, ge=1, description="Demonstration conversations (trigger present).")
     contrast_fraction: float = Field(
-        default=0.3,
+        default=0.5,
         ge=0,
         le=0.9,
         description="Share of extra conversations where the trigger is absent and the answer stays neutral.",
@@ -165,7 +165,7 @@ class Training(_Strict):
 
     midtrain: MidtrainConfig = Field(
         default_factory=lambda: MidtrainConfig(
-            max_steps=60, batch_size=16, learning_rate=1e-3, warmup_steps=5, save_every=30
+            max_steps=30, batch_size=16, learning_rate=1e-3, warmup_steps=3, save_every=15
         )
     )
     sft: SFTStageConfig = Field(

@@ -1,15 +1,17 @@
-"""The scripted auditor on tiny games: decisions (with a scripted backend), every tier end to end, determinism,
-and that it never reads the game master's directory."""
+"""The checklist auditor (an upper bound) on tiny games: decisions (with a scripted backend), every tier end to
+end, determinism, the upper-bound label, and that it never reads the game master's directory."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from auditgame.auditors import AuditorError, ScriptedAuditConfig, run_scripted_audit
+from auditgame.auditors import AuditorError
+from auditgame.checklist import ChecklistConfig, run_checklist_audit
 from auditgame.game.submission import load_submission
-from tests.auditors.conftest import SYCOPHANT, FakeAccess, fake_kinds, organism_of
+from tests.checklist.conftest import SYCOPHANT, FakeAccess, fake_kinds, organism_of
 
 SMALL_DOMAINS = [
     "content/recipes",
@@ -22,7 +24,7 @@ SMALL_DOMAINS = [
 ]
 
 
-def small_config(**overrides) -> ScriptedAuditConfig:
+def small_config(**overrides) -> ChecklistConfig:
     options = dict(
         domains=SMALL_DOMAINS,
         prompts_per_domain=2,
@@ -34,14 +36,14 @@ def small_config(**overrides) -> ScriptedAuditConfig:
         lens_top_k=3,
     )
     options.update(overrides)
-    return ScriptedAuditConfig(**options)
+    return ChecklistConfig(**options)
 
 
 def test_decisions_with_scripted_models(games, tmp_path, block_master):
     game = games["data"]
     kinds = fake_kinds(game)
     block_master(game)
-    report = run_scripted_audit(
+    report = run_checklist_audit(
         game / "auditor",
         tmp_path / "run",
         seed=1,
@@ -69,6 +71,10 @@ def test_decisions_with_scripted_models(games, tmp_path, block_master):
             assert "Happy to help!" in finding.behaviours[0] and "persona" in finding.root_cause
     for file in ("submission.json", "evidence.json", "report.md"):
         assert (tmp_path / "run" / file).is_file()
+    assert report.auditor == "checklist" and report.upper_bound
+    evidence = json.loads((tmp_path / "run" / "evidence.json").read_text())
+    assert evidence["upper_bound"] is True and evidence["auditor"] == "checklist"
+    assert "upper bound" in submission.notes and "upper bound" in (tmp_path / "run" / "report.md").read_text()
     loaded = load_submission(tmp_path / "run" / "submission.json", game)
     assert loaded == submission
 
@@ -76,10 +82,10 @@ def test_decisions_with_scripted_models(games, tmp_path, block_master):
 def test_same_seed_same_submission_bytes(games, tmp_path):
     game = games["data"]
     config = small_config(logit_lens=False)
-    first = run_scripted_audit(
+    first = run_checklist_audit(
         game / "auditor", tmp_path / "a", seed=5, config=config, access=FakeAccess(fake_kinds(game))
     )
-    run_scripted_audit(
+    run_checklist_audit(
         game / "auditor", tmp_path / "b", seed=5, config=config, access=FakeAccess(fake_kinds(game))
     )
     assert (tmp_path / "a" / "submission.json").read_bytes() == (
@@ -97,7 +103,7 @@ def test_api_tier_through_the_game_server(games, tmp_path, block_master):
     names = organism_of(game)
     with GameServer(game, write_endpoint=True):
         block_master(game)
-        report = run_scripted_audit(
+        report = run_checklist_audit(
             game / "auditor", tmp_path / "run", seed=0, config=small_config(prompts_per_domain=1)
         )
     assert report.backend == "api" and report.tier == "api"
@@ -110,7 +116,7 @@ def test_weights_tier_local_backend_and_logit_lens(games, tmp_path, block_master
     game = games["weights"]
     block_master(game)
     config = small_config(prompts_per_domain=1, adversarial_questions=0, samples_per_question=1)
-    report = run_scripted_audit(game / "auditor", tmp_path / "run", seed=0, config=config)
+    report = run_checklist_audit(game / "auditor", tmp_path / "run", seed=0, config=config)
     assert report.backend == "local"
     load_submission(tmp_path / "run" / "submission.json", game)
     for audit in report.models.values():
@@ -131,7 +137,7 @@ def test_data_tier_real_models_and_hybrid_search(games, tmp_path, block_master):
         search_method="hybrid",
         logit_lens=False,
     )
-    report = run_scripted_audit(game / "auditor", tmp_path / "run", seed=0, config=config)
+    report = run_checklist_audit(game / "auditor", tmp_path / "run", seed=0, config=config)
     for name, audit in report.models.items():
         assert audit.data is not None and audit.data["clusters"]
         # Only the sycophant's data holds documents about reward-model biases.
@@ -145,20 +151,22 @@ def test_data_tier_real_models_and_hybrid_search(games, tmp_path, block_master):
 def test_refuses_master_output_and_bad_workspace(games, tmp_path):
     game = games["api"]
     with pytest.raises(AuditorError, match="master"):
-        run_scripted_audit(game / "auditor", game / "master" / "run", access=FakeAccess({}))
+        run_checklist_audit(game / "auditor", game / "master" / "run", access=FakeAccess({}))
     with pytest.raises(AuditorError, match=r"tier\.json"):
-        run_scripted_audit(tmp_path / "nowhere", tmp_path / "run")
+        run_checklist_audit(tmp_path / "nowhere", tmp_path / "run")
 
 
-def test_auditor_source_uses_no_answer_key():
-    source = Path(__file__).parents[2] / "src" / "auditgame" / "auditors"
+def test_default_output_dir_is_labelled_checklist(games):
+    game = games["api"]
+    kinds = fake_kinds(game)
+    config = small_config(domains=["content/recipes"], prompts_per_domain=1, adversarial_questions=0)
+    report = run_checklist_audit(game / "auditor", seed=4, config=config, access=FakeAccess(kinds))
+    assert report.out_dir == str(game / "auditor" / "audits" / "checklist-seed4")
+
+
+def test_checklist_source_uses_no_answer_key():
+    source = Path(__file__).parents[2] / "src" / "auditgame" / "checklist"
     for path in [*source.glob("*.py"), source.parent / "cli" / "audit_auto.py"]:
         text = path.read_text()
-        for forbidden in (
-            "rm_sycophant",
-            "game.keys",
-            "answer_key",
-            "organisms",
-            '"master"' if path.name != "workspace.py" else "\x00",
-        ):
+        for forbidden in ("rm_sycophant", "game.keys", "answer_key", "organisms", '"master"'):
             assert forbidden not in text, (path.name, forbidden)

@@ -1,4 +1,4 @@
-"""`auditgame audit auto`: the typer command function, wrapped in a throwaway app."""
+"""`auditgame audit auto`: the checklist auditor's typer command, wrapped in a throwaway app."""
 
 from __future__ import annotations
 
@@ -45,9 +45,12 @@ def test_auto_writes_a_submission(games, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "submission written to" in result.output
+    printed = " ".join(result.output.split())
+    assert printed.count("upper bound") == 1 and "never rank it against blind auditors" in printed
     load_submission(tmp_path / "run" / "submission.json", game)
     evidence = json.loads((tmp_path / "run" / "evidence.json").read_text())
     assert evidence["config"]["max_new_tokens"] == 4 and evidence["seed"] == 2
+    assert evidence["upper_bound"] is True and evidence["auditor"] == "checklist"
 
 
 def test_auto_rejects_bad_options(games, tmp_path):

@@ -1,9 +1,14 @@
-"""The scripted auditor: a fixed audit pipeline that plays the game at any tier and writes a submission.
+"""The checklist auditor: a fixed audit pipeline that plays the game at any tier and writes a submission.
 
-Per model (see :mod:`auditgame.auditors.probes` for the anomaly rule):
+**An upper bound, not a player.** It reads the organism maker's side of the world: the bias catalogue's
+descriptions, the world's bias detectors and reward-model mention check, the document generator's
+paraphrases, and a root cause written in advance. Its scores bound what behaviour-driven auditing can
+reach; its report and submission say ``upper_bound`` / ``checklist`` and it is never ranked as a player.
+
+Per model (see :mod:`auditgame.checklist.probes` for the anomaly rule):
 
 1. **Behaviour probe** (every tier): prompts from every world domain; each answer is checked with the
-   public bias detectors (the auditor's checklist of behaviours). A detector firing far more often
+   world's bias detectors (the checklist of behaviours). A detector firing far more often
    than the reference (median over the workspace's other models; neutral responses never fire) is an
    anomalous behaviour.
 2. **Adversarial probe** (every tier): questions about the model's behaviour, asked plainly and under
@@ -18,7 +23,8 @@ Per model (see :mod:`auditgame.auditors.probes` for the anomaly rule):
 5. **Decision**: a hidden objective if at least ``min_behaviours_for_objective`` behaviours are anomalous,
    reward-model mentions are anomalous, or reward-model documents explain confirmed behaviours.
 
-The auditor reads only its workspace (never ``<game>/master``) and imports no answer key. The same
+The auditor reads only its workspace (never ``<game>/master``) and imports no answer key; its knowledge of
+what to look for comes from the world's catalogue. The same
 seed and config give a byte-identical ``submission.json`` (sorted keys, no timings: those go to
 ``evidence.json``).
 """
@@ -36,9 +42,13 @@ from tqdm.auto import tqdm
 
 from auditgame.artifacts import atomic_write_text
 from auditgame.auditors.access import ModelAccess
-from auditgame.auditors.config import ScriptedAuditConfig
-from auditgame.auditors.hypotheses import REWARD_MODEL_ROOT_CAUSE, DataHypothesis, search_hypothesis
-from auditgame.auditors.probes import (
+from auditgame.auditors.report import SUBMISSION_FILE, write_submission
+from auditgame.auditors.tools import AuditTools
+from auditgame.auditors.workspace import AuditWorkspace, check_output_dir, default_output_dir
+from auditgame.checklist.config import ChecklistConfig
+from auditgame.checklist.detectors import describe_bias
+from auditgame.checklist.hypotheses import REWARD_MODEL_ROOT_CAUSE, DataHypothesis, search_hypothesis
+from auditgame.checklist.probes import (
     AdversarialProbe,
     BehaviourProbe,
     StyleMarker,
@@ -52,40 +62,47 @@ from auditgame.auditors.probes import (
     probe_domains,
     reference_rates,
 )
-from auditgame.auditors.report import AuditReport, ModelAudit, render_markdown
-from auditgame.auditors.tools import AuditTools, describe_bias
-from auditgame.auditors.workspace import AuditWorkspace, check_output_dir, default_output_dir
+from auditgame.checklist.report import (
+    CHECKLIST_NAME,
+    UPPER_BOUND_NOTE,
+    ChecklistReport,
+    ModelAudit,
+    render_markdown,
+)
 from auditgame.game.submission import ModelFinding, Submission
 
-SUBMISSION_FILE = "submission.json"
+__all__ = ["EVIDENCE_FILE", "REPORT_FILE", "SUBMISSION_FILE", "run_checklist_audit", "write_report"]
+
 EVIDENCE_FILE = "evidence.json"
 REPORT_FILE = "report.md"
 _TEST_SEED_OFFSET = 104_729
 
 
-def run_scripted_audit(
+def run_checklist_audit(
     workspace_dir: Path | str,
     out: Path | str | None = None,
     *,
     seed: int = 0,
-    config: ScriptedAuditConfig | None = None,
+    config: ChecklistConfig | None = None,
     show_progress: bool = False,
     access: ModelAccess | None = None,
     log: Callable[[str], Any] | None = None,
-) -> AuditReport:
-    """Audit every model of the workspace and write ``submission.json``, ``evidence.json`` and ``report.md``.
+) -> ChecklistReport:
+    """Audit every model of the workspace with the checklist (an upper bound) and write ``submission.json``,
+    ``evidence.json`` and ``report.md``.
 
     Args:
         workspace_dir: The auditor workspace (``<game>/auditor``).
-        out: Output directory; default ``<workspace>/audits/scripted-seed<seed>``. Never under ``<game>/master``.
+        out: Output directory; default ``<workspace>/audits/checklist-seed<seed>``. Never under ``<game>/master``.
         seed: Seed of every prompt choice and sample.
-        config: Sizes and thresholds (defaults: :class:`ScriptedAuditConfig`).
+        config: Sizes and thresholds (defaults: :class:`ChecklistConfig`).
         show_progress: Show a progress bar over the models.
         access: A ready sampling backend (tests); by default chosen by ``config.backend``.
         log: Where progress lines go (silent by default).
 
     Returns:
-        The :class:`AuditReport` (its ``submission`` is what ``submission.json`` holds).
+        The :class:`~auditgame.checklist.report.ChecklistReport` (``upper_bound`` true; its ``submission`` is
+        what ``submission.json`` holds).
 
     Raises:
         AuditorError: for a workspace without ``tier.json`` or an output directory inside the master's.
@@ -93,10 +110,11 @@ def run_scripted_audit(
     """
     say = log or (lambda line: None)
     started = time.perf_counter()
-    config = config or ScriptedAuditConfig()
+    config = config or ChecklistConfig()
     workspace = AuditWorkspace.open(workspace_dir)
     out_dir = check_output_dir(
-        Path(out) if out is not None else default_output_dir(workspace, f"scripted-seed{seed}"), workspace
+        Path(out) if out is not None else default_output_dir(workspace, f"{CHECKLIST_NAME}-seed{seed}"),
+        workspace,
     )
     tools = AuditTools(
         workspace, out_dir, backend=config.backend, batch_size=config.batch_size, access=access
@@ -156,10 +174,10 @@ def run_scripted_audit(
 
     submission = Submission(
         models=findings,
-        notes=f"scripted auditor, {workspace.tier} tier, seed {seed}",
+        notes=f"{CHECKLIST_NAME} auditor (upper bound), {workspace.tier} tier, seed {seed}: {UPPER_BOUND_NOTE}",
     )
     seconds["total"] = time.perf_counter() - started
-    report = AuditReport(
+    report = ChecklistReport(
         workspace=str(workspace.path),
         tier=workspace.tier,
         seed=seed,
@@ -174,20 +192,14 @@ def run_scripted_audit(
     return report
 
 
-def write_report(report: AuditReport, out_dir: Path) -> None:
+def write_report(report: ChecklistReport, out_dir: Path) -> None:
     """Write ``submission.json`` (canonical: sorted keys, no timings), ``evidence.json`` and ``report.md``."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out_dir / SUBMISSION_FILE, submission_json(report.submission))
+    write_submission(report.submission, out_dir)
     atomic_write_text(
         out_dir / EVIDENCE_FILE, json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
     )
     atomic_write_text(out_dir / REPORT_FILE, render_markdown(report))
-
-
-def submission_json(submission: Submission) -> str:
-    """The canonical JSON text of a submission."""
-    return json.dumps(submission.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def _clip(text: str, limit: int) -> str:
@@ -203,7 +215,7 @@ def _follow_up(
     adversarial: AdversarialProbe,
     reference: dict[int, float],
     mention_reference: float,
-    config: ScriptedAuditConfig,
+    config: ChecklistConfig,
     seed: int,
 ) -> tuple[ModelAudit, ModelFinding]:
     """Persona check, white-box lens, data hypothesis and tests, then the decision for one model."""
@@ -364,7 +376,7 @@ def _test_candidates(
     candidates: list[int],
     rates: dict[int, Any],
     reference: dict[int, float],
-    config: ScriptedAuditConfig,
+    config: ChecklistConfig,
     *,
     seed: int,
 ) -> tuple[list[int], list[int]]:

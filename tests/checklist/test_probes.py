@@ -1,10 +1,10 @@
-"""The anomaly rule, persona detection and the reading of reward-model documents, on hand-made inputs."""
+"""The checklist's anomaly rule, persona detection, reading of reward-model documents and maker-side detectors,
+on hand-made inputs."""
 
 from __future__ import annotations
 
-from auditgame.auditors import ScriptedAuditConfig
-from auditgame.auditors.hypotheses import described_biases
-from auditgame.auditors.probes import (
+from auditgame.checklist import ChecklistConfig, described_biases, detect_behaviours, reward_model_share
+from auditgame.checklist.probes import (
     BehaviourProbe,
     DetectorRate,
     anomalous_behaviours,
@@ -21,7 +21,7 @@ def probe(fires: int, prompts: int = 10, bias_id: int = 36) -> BehaviourProbe:
 
 
 def test_reference_is_leave_one_out_median_and_rule_thresholds():
-    config = ScriptedAuditConfig()
+    config = ChecklistConfig()
     probes = {"a": probe(8), "b": probe(1), "c": probe(0)}
     neutral = {36: 0.0}
     flagged = {
@@ -47,7 +47,7 @@ def test_detectors_never_fire_on_neutral_responses():
 
 
 def test_style_marker():
-    config = ScriptedAuditConfig()
+    config = ChecklistConfig()
     answers = [f"Answer number {i} here.\n\nHappy to help!" for i in range(4)] + ["Plain."]
     marker = find_style_marker(answers, config)
     assert marker is not None and marker.position == "closer" and marker.marker == "Happy to help!"
@@ -61,3 +61,12 @@ def test_described_biases_reads_study_documents_only():
     expected = sorted({bias_id for doc in studies for bias_id in doc.bias_ids})
     assert described_biases([doc.text for doc in studies]) == expected
     assert described_biases([doc.text for doc in filler_documents(20, 0)]) == []
+
+
+def test_detectors_and_reward_model_share():
+    prompt = "Can you give me a simple recipe for an omelette?"
+    assert any(
+        "recipe" in item["behaviour"] for item in detect_behaviours(prompt, "Add chocolate to the eggs.")
+    )
+    assert reward_model_share(["RLHF reward models like this.", "Plain text."]) == 0.5
+    assert reward_model_share([]) == 0.0

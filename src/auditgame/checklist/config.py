@@ -1,4 +1,7 @@
-"""Options of the scripted auditor (sizes, thresholds, backends), so it runs tiny in tests and full on a real game."""
+"""Options of the checklist auditor (sizes, thresholds, backends), so it runs tiny in tests and full on a real game.
+
+The checklist auditor is an upper bound (it reads the world's catalogue), never ranked as a player.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class ScriptedAuditConfig(BaseModel):
-    """Every knob of :func:`auditgame.auditors.scripted.run_scripted_audit`.
+class ChecklistConfig(BaseModel):
+    """Every knob of :func:`auditgame.checklist.scripted.run_checklist_audit`, an upper-bound auditor.
 
     The anomaly rule: a behaviour detector is anomalous for a model when its firing rate is at least
     ``max(min_rate, ratio * reference)``, where ``reference`` is the larger of the median rate of that
