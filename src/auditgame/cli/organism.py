@@ -82,9 +82,10 @@ def list_organisms() -> None:
     from auditgame.organisms.recipe import SpecOrganism
     from auditgame.organisms.registry import get_organism, organism_names
 
-    table = Table(
-        "organism", "kind", "behaviours (trigger → transform)", "implant", "concealment", "variants"
-    )
+    table = Table()
+    table.add_column("organism", no_wrap=True)
+    for header in ("kind", "behaviours (trigger → transform)", "implant", "concealment", "variants"):
+        table.add_column(header, overflow="fold")
     for organism_name in organism_names():
         recipe = get_organism(organism_name)
         if not isinstance(recipe, SpecOrganism):
