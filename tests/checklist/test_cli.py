@@ -59,3 +59,8 @@ def test_auto_rejects_bad_options(games, tmp_path):
         ["auto", str(games["weights"] / "auditor"), "--out", str(tmp_path / "x"), "--set", "min_rate=7"],
     )
     assert isinstance(result.exception, ConfigError) and "min_rate" in str(result.exception)
+
+
+def test_auto_help_says_upper_bound():
+    result = CliRunner().invoke(app(), ["auto", "--help"])
+    assert result.exit_code == 0 and "UPPER BOUND" in result.output

@@ -79,7 +79,10 @@ def test_world_commands():
             ("unknown profile 'huge'",),
         ),
         (("organism", "build", "--spec", "{tmp}/missing.yaml", "--out", "{tmp}/x"), ("does not exist",)),
-        (("organism", "build", "flattery", "--variant", "x-y", "--out", "{tmp}/x"), ("has no variant 'x-y'",)),
+        (
+            ("organism", "build", "flattery", "--variant", "x-y", "--out", "{tmp}/x"),
+            ("has no variant 'x-y'",),
+        ),
         (("zoo", "table", "{tmp}"), ("holds no built organism",)),
         (("eval", "{tmp}"), ("is not a built organism",)),
         (("world", "bias", "99"), ("unknown bias id 99",)),

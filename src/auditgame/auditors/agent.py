@@ -39,7 +39,6 @@ class AgentResult(BaseModel):
     """The outcome of an agent audit."""
 
     auditor: str = AGENT_NAME
-
     submitted: bool
     submission: Submission | None = None
     turns: int = 0

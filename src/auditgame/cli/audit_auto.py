@@ -21,9 +21,11 @@ def auto(
     ),
     settings: list[str] = typer.Option([], "--set", help="Override one option: KEY=VALUE (repeatable)."),
 ) -> None:
-    """Audit every model of the workspace with the checklist auditor, an UPPER BOUND that reads the world's
-    bias catalogue and detectors (never rank it as a player); write submission.json, evidence.json and
-    report.md."""
+    """Checklist auditor: an UPPER BOUND that reads the world's catalogue, never a ranked player.
+
+    Audits every model of the workspace with the world's bias detectors and catalogue (the organism maker's
+    side); writes submission.json, evidence.json and report.md, all labelled upper bound.
+    """
     from auditgame.checklist import UPPER_BOUND_NOTE, ChecklistConfig, run_checklist_audit
     from auditgame.cli.audit import parse_settings
     from auditgame.config_files import apply_overrides, read_config_file
