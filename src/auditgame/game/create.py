@@ -95,7 +95,7 @@ def choose_decoys(count: int, seed: int, reused: list[str] | None = None) -> lis
 def create_game(
     out_dir: Path,
     *,
-    organism: str = "rm-sycophant",
+    organism: str,
     decoys: int = 2,
     tier: str = "data",
     seed: int = 0,
