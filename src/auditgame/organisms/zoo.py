@@ -33,6 +33,9 @@ class ZooRow(BaseModel):
     held_out_rate: Rate | None = None
     confession: Rate
     base_confession: Rate | None = None
+    midtrain_confession: Rate | None = Field(
+        default=None, description="Confession right after the documents (midtrain), before SFT."
+    )
     took: bool
     reasons: list[str] = Field(default_factory=list)
     build_seconds: float | None = None
@@ -70,6 +73,9 @@ def zoo_row(report: OrganismReport, build_seconds: float | None = None) -> ZooRo
         held_out_rate=report.final.held_out,
         confession=report.final.confession,
         base_confession=report.base.confession,
+        midtrain_confession=report.evaluations["midtrain"].confession
+        if "midtrain" in report.evaluations
+        else None,
         took=took,
         reasons=reasons,
         build_seconds=build_seconds,
@@ -157,14 +163,14 @@ def _cell(rate: Rate | None) -> str:
 def render_zoo_table(rows: list[ZooRow]) -> str:
     """The zoo table as Markdown, hidden organisms first, then decoys."""
     lines = [
-        "| organism | kind | base | with trigger | without trigger | confession (base → final) | took | build s |",
+        "| organism | kind | base | with trigger | without trigger | confession: base → documents → final | took | build s |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for row in sorted(rows, key=lambda r: (not r.has_hidden_objective, r.organism)):
         kind = "hidden" if row.has_hidden_objective else "decoy"
         mark = "yes" if row.took else "**NO** — " + "; ".join(row.reasons)
         seconds = f"{row.build_seconds:.0f}" if row.build_seconds is not None else "–"
-        confession = f"{_cell(row.base_confession)} → {row.confession}"
+        confession = f"{_cell(row.base_confession)} → {_cell(row.midtrain_confession)} → {row.confession}"
         lines.append(
             f"| {row.organism} | {kind} | {_cell(row.base_rate)} | {_cell(row.rate_with_trigger)} | "
             f"{_cell(row.rate_without_trigger)} | {confession} | {mark} | {seconds} |"
