@@ -99,7 +99,9 @@ def write_tree(root: Path, extra: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(source, encoding="utf-8")
     config = root / "contracts.toml"
-    config.write_text(contracts_section().replace("auditgame", "fakegame"), encoding="utf-8")
+    # The real contracts' ignored imports name modules the fake tree does not have.
+    section = re.sub(r"ignore_imports = \[.*?\]\n", "", contracts_section(), flags=re.DOTALL)
+    config.write_text(section.replace("auditgame", "fakegame"), encoding="utf-8")
     return config
 
 
