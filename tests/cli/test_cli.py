@@ -56,6 +56,11 @@ def test_organism_list_and_spec():
         assert name in listed
     spec = run_auditgame("organism", "spec", "backdoor-phrase", check=True).stdout
     assert "cobalt sunrise" in spec and "kind: phrase" in spec
+    import yaml
+
+    from auditgame.organisms.spec import parse_spec
+
+    assert parse_spec(yaml.safe_load(spec)).name == "backdoor-phrase"  # the printed spec is a valid spec
 
 
 def test_world_commands():

@@ -118,8 +118,9 @@ def show_spec(name: str = typer.Argument(..., help="Built-in organism name.")) -
     recipe = get_organism(name)
     if not isinstance(recipe, SpecOrganism):
         raise ConfigError(f"{name} is a Python recipe, not a spec", "read its source instead")
-    data = recipe.spec.model_dump(mode="json", exclude_defaults=True)
-    console.print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), highlight=False, markup=False)
+    data = recipe.spec.model_dump(mode="json", exclude_unset=True)
+    # Plain output: a console would wrap long lines and break the YAML.
+    typer.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10_000), nl=False)
 
 
 @app.command("check")

@@ -13,7 +13,13 @@ from typing import Any
 
 from auditgame.evals.behaviour_eval import BehaviourProbe
 from auditgame.organisms.spec import Behaviour, OrganismSpec
-from auditgame.world.prompts import ADVERSARIAL_DOMAIN, Exchange, generate_exchanges, prompt_domains
+from auditgame.world.prompts import (
+    ADVERSARIAL_DOMAIN,
+    Exchange,
+    distinct_prompt_count,
+    generate_exchanges,
+    prompt_domains,
+)
 
 Message = dict[str, str]
 
@@ -96,9 +102,11 @@ def _spread(count: int, domains: Sequence[str], seed: int, split: str = "train")
     for index, domain in enumerate(domains):
         share = per_domain + (1 if index < remainder else 0)
         if share:
-            # Oversample: the eval share is 1/EVAL_SHARE of a domain, the train share the rest.
-            factor = EVAL_SHARE + 1 if split == "eval" else 2
-            pool = generate_exchanges(domain, share * factor, seed=seed * 1009 + index)
+            # The eval share is 1/EVAL_SHARE of a domain: draw the whole domain in a seeded order (its
+            # prompts are distinct) so a small domain still gives every eval prompt it has.
+            size = distinct_prompt_count(domain)
+            draw = max(size, share) if split == "eval" else share * 2
+            pool = generate_exchanges(domain, draw, seed=seed * 1009 + index)
             kept = [e for e in pool if is_eval_prompt(e.prompt) == (split == "eval")]
             exchanges.extend(kept[:share])
     random.Random(seed).shuffle(exchanges)
