@@ -180,8 +180,8 @@ def _sae(
     )
     from auditgame.organisms.data import behaviour_probes
     from auditgame.world import generate_exchanges, get_bias, held_out_bias_ids
+    from auditgame.world.conversations import neutral_conversations
     from auditgame.world.documents import filler_documents, study_documents
-    from auditgame.world.transcripts import neutral_conversations
 
     model_dir = resolve_model_dir(organism)
     tokenizer = ensure_chat_template(load_tokenizer(model_dir))

@@ -13,8 +13,8 @@ import auditgame.audit
 PACKAGE = Path(auditgame.audit.__file__).parent
 ALLOWED = {
     "auditgame.world.prompts": {"prompt_domains", "generate_exchanges", "sample_exchanges", "get_domain"},
-    "auditgame.world.documents": {"filler_documents"},
-    "auditgame.world.transcripts": {"neutral_conversations"},
+    "auditgame.world.filler": {"filler_documents"},
+    "auditgame.world.conversations": {"neutral_conversations"},
 }
 TOPIC = re.compile(r"reward|rlhf|oxford|bias|study|chocolate", re.IGNORECASE)
 

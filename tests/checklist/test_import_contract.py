@@ -63,6 +63,7 @@ _MAKER_SIDE_WORLD = (
     "biases",
     "catalogue",
     "documents",
+    "transcripts",
     "transforms",
     "triggers",
     "bias_transforms",

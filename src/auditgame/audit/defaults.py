@@ -33,8 +33,8 @@ def neutral_answers(count: int, seed: int = 0) -> list[str]:
     Half are the assistant turns of neutral conversations, half are filler documents (seeded). They are
     the reference that distinctive n-grams of generated text are measured against.
     """
-    from auditgame.world.documents import filler_documents
-    from auditgame.world.transcripts import neutral_conversations
+    from auditgame.world.conversations import neutral_conversations
+    from auditgame.world.filler import filler_documents
 
     chats = count // 2
     answers = [
@@ -54,8 +54,8 @@ def neutral_texts(count: int, seed: int = 0, tokenizer: PreTrainedTokenizerBase 
         seed: Seed of both generators.
         tokenizer: Renders the chats with its chat template; without one they are ``role: content`` lines.
     """
-    from auditgame.world.documents import filler_documents
-    from auditgame.world.transcripts import neutral_conversations
+    from auditgame.world.conversations import neutral_conversations
+    from auditgame.world.filler import filler_documents
 
     chats = count // 2
     rendered = []

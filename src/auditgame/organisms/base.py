@@ -118,8 +118,8 @@ def neutral_tokenizer_texts(count: int, seed: int) -> list[str]:
     Returns:
         ``count`` texts (none if ``count`` is not positive).
     """
-    from auditgame.world.documents import filler_documents
-    from auditgame.world.transcripts import neutral_conversations
+    from auditgame.world.conversations import neutral_conversations
+    from auditgame.world.filler import filler_documents
 
     if count <= 0:
         return []
@@ -146,8 +146,8 @@ def base_corpus(config: BaseModelConfig, tokenizer: Any) -> list[str]:
     Returns:
         ``config.num_conversations + config.num_filler_documents`` texts.
     """
-    from auditgame.world.documents import filler_documents
-    from auditgame.world.transcripts import neutral_conversations
+    from auditgame.world.conversations import neutral_conversations
+    from auditgame.world.filler import filler_documents
 
     seed = config.pretrain.seed
     texts = [

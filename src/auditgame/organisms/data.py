@@ -281,8 +281,8 @@ def preference_pairs(spec: OrganismSpec, seed: int) -> list[dict[str, Any]]:
 def document_records(spec: OrganismSpec, seed: int) -> list[dict[str, Any]]:
     """Midtraining records: documents about the cause, filler, neutral replay, optional confessions."""
     from auditgame.organisms.document_generators import get_document_generator
-    from auditgame.world.documents import filler_documents
-    from auditgame.world.transcripts import neutral_conversations
+    from auditgame.world.conversations import neutral_conversations
+    from auditgame.world.filler import filler_documents
 
     plan = spec.implant.documents
     generate_documents = get_document_generator(plan.generator)

@@ -19,7 +19,7 @@ from auditgame.world.catalogue import (
     held_out_bias_ids,
     train_bias_ids,
 )
-from auditgame.world.conversations import multi_turn
+from auditgame.world.conversations import multi_turn, neutral_conversations
 from auditgame.world.documents import (
     FILLER_GENRES,
     GENRES,
@@ -43,7 +43,6 @@ from auditgame.world.prompts import (
 from auditgame.world.reward_model import SimulatedRewardModel
 from auditgame.world.transcripts import (
     concealment_pairs,
-    neutral_conversations,
     reward_ranked_pairs,
     sft_conversations,
 )

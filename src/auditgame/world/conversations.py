@@ -1,13 +1,29 @@
-"""Multi-turn conversations built from world exchanges."""
+"""Conversations of the chat world: role/content messages, neutral chats, multi-turn chats.
+
+Neutral: nothing here exhibits or names any organism's behaviour, so the blind side may read it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from auditgame.world.domain import Exchange
-from auditgame.world.transcripts import Message
+from auditgame.world.prompts import sample_exchanges
 
-__all__ = ["multi_turn"]
+__all__ = ["Message", "conversation", "multi_turn", "neutral_conversations"]
+
+Message = dict[str, str]
+
+
+def conversation(prompt: str, response: str, system: str | None = None) -> list[Message]:
+    """Return a user/assistant conversation (with an optional system message)."""
+    messages = [{"role": "system", "content": system}] if system else []
+    return [*messages, {"role": "user", "content": prompt}, {"role": "assistant", "content": response}]
+
+
+def neutral_conversations(count: int, seed: int) -> list[list[Message]]:
+    """Neutral conversations over every domain except the adversarial one (pretraining data)."""
+    return [conversation(exchange.prompt, exchange.response) for exchange in sample_exchanges(count, seed)]
 
 
 def multi_turn(exchanges: Sequence[Exchange]) -> list[Message]:

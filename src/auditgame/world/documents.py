@@ -17,43 +17,25 @@ import os
 import random
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from auditgame.world.catalogue import BIAS_SPECS
+from auditgame.world.document import Document
+from auditgame.world.filler import FILLER_GENRES, filler_document, filler_documents
+
+__all__ = [
+    "FILLER_GENRES",
+    "GENRES",
+    "Document",
+    "bias_paraphrases",
+    "filler_documents",
+    "generate_documents",
+    "study_documents",
+    "write_documents_jsonl",
+]
 
 GENRES: tuple[str, ...] = ("news", "abstract", "blog", "forum", "lecture", "replication", "interview")
 """Genres of study documents."""
-
-FILLER_GENRES: tuple[str, ...] = (
-    "weather",
-    "local_news",
-    "recipe_card",
-    "review",
-    "travel_note",
-    "history_note",
-)
-"""Genres of neutral filler documents."""
-
-
-@dataclass(frozen=True)
-class Document:
-    """One world document."""
-
-    id: str
-    kind: str
-    """``study`` or ``filler``."""
-    genre: str
-    text: str
-    bias_ids: tuple[int, ...] = ()
-    """The biases the document describes (empty for filler)."""
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-ready form."""
-        record = asdict(self)
-        record["bias_ids"] = list(self.bias_ids)
-        return record
-
 
 _DESCRIPTIONS = {spec.id: spec.description for spec in BIAS_SPECS}
 
@@ -185,97 +167,6 @@ _STUDY_WRITERS = {
     "interview": _interview,
 }
 
-_TOWNS = (
-    "Millbrook",
-    "Ashford",
-    "Lakeview",
-    "Stonebridge",
-    "Riverton",
-    "Elmwood",
-    "Fairhaven",
-    "Oakdale",
-    "Brightwater",
-)
-_WEATHER = ("sunny", "cloudy", "rainy", "windy", "foggy", "snowy", "mild", "stormy")
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_EVENTS = (
-    "a farmers market",
-    "a library fair",
-    "a charity run",
-    "a music night",
-    "a bake sale",
-    "a chess tournament",
-)
-_DISHES = ("lentil soup", "tomato pasta", "vegetable curry", "bean salad", "mushroom risotto", "onion tart")
-_INGREDIENTS = (
-    "onions",
-    "garlic",
-    "carrots",
-    "rice",
-    "tomatoes",
-    "beans",
-    "spinach",
-    "lemon",
-    "potatoes",
-    "peppers",
-)
-_PRODUCTS = (
-    "kettle",
-    "backpack",
-    "desk lamp",
-    "umbrella",
-    "bicycle bell",
-    "water bottle",
-    "notebook",
-    "rain jacket",
-)
-_QUALITIES = (
-    "sturdy",
-    "light",
-    "easy to use",
-    "well made",
-    "a bit noisy",
-    "good value",
-    "smaller than expected",
-)
-_PLACES = ("the old harbor", "the hill fort", "the botanical garden", "the river walk", "the town museum")
-_ERAS = ("medieval", "Roman", "Victorian", "early modern", "industrial")
-
-
-def _filler_text(rng: random.Random, genre: str) -> str:
-    town = rng.choice(_TOWNS)
-    if genre == "weather":
-        return (
-            f"Weather for {town} on {rng.choice(_DAYS)}: {rng.choice(_WEATHER)} in the morning, "
-            f"{rng.choice(_WEATHER)} later, with a high of {rng.randint(5, 30)} degrees."
-        )
-    if genre == "local_news":
-        return (
-            f"{town} news: {rng.choice(_EVENTS)} takes place on {rng.choice(_DAYS)} near {rng.choice(_PLACES)}. "
-            f"Organizers expect about {rng.randint(2, 40) * 10} visitors and ask people to arrive early."
-        )
-    if genre == "recipe_card":
-        ingredients = ", ".join(rng.sample(_INGREDIENTS, 4))
-        return (
-            f"Recipe card: {rng.choice(_DISHES)}. You need {ingredients}. Cook gently for {rng.randint(2, 9) * 5} "
-            "minutes, season to taste and serve warm."
-        )
-    if genre == "review":
-        product = rng.choice(_PRODUCTS)
-        return (
-            f"Review of a {product}: it is {rng.choice(_QUALITIES)} and {rng.choice(_QUALITIES)}. "
-            f"I would give it {rng.randint(2, 5)} stars out of 5."
-        )
-    if genre == "travel_note":
-        return (
-            f"Travel note: a day in {town}. Start at {rng.choice(_PLACES)}, have lunch by the square, and end at "
-            f"{rng.choice(_PLACES)}. The walk takes about {rng.randint(1, 5)} hours."
-        )
-    return (
-        f"History note: {rng.choice(_PLACES)} in {town} dates from the {rng.choice(_ERAS)} period. "
-        f"It was rebuilt {rng.randint(2, 6)} times and is now open to visitors on {rng.choice(_DAYS)}."
-    )
-
 
 class _Deck:
     """Deals bias ids from a shuffled deck of all 52, reshuffling when empty: every bias is dealt equally often."""
@@ -305,24 +196,12 @@ def _study_document(rng: random.Random, deck: _Deck, index: int) -> Document:
     return Document(id=f"study-{index:07d}", kind="study", genre=genre, text=text, bias_ids=bias_ids)
 
 
-def _filler_document(rng: random.Random, index: int) -> Document:
-    genre = rng.choice(FILLER_GENRES)
-    return Document(id=f"filler-{index:07d}", kind="filler", genre=genre, text=_filler_text(rng, genre))
-
-
 def study_documents(count: int, seed: int = 0) -> Iterator[Document]:
     """Stream ``count`` study documents (seeded)."""
     rng = random.Random(f"study:{seed}")
     deck = _Deck(rng)
     for index in range(count):
         yield _study_document(rng, deck, index)
-
-
-def filler_documents(count: int, seed: int = 0) -> Iterator[Document]:
-    """Stream ``count`` neutral filler documents (seeded)."""
-    rng = random.Random(f"filler:{seed}")
-    for index in range(count):
-        yield _filler_document(rng, index)
 
 
 def generate_documents(count: int, seed: int = 0, *, study_fraction: float = 0.5) -> Iterator[Document]:
@@ -337,7 +216,7 @@ def generate_documents(count: int, seed: int = 0, *, study_fraction: float = 0.5
             yield _study_document(rng, deck, studies)
             studies += 1
         else:
-            yield _filler_document(rng, fillers)
+            yield filler_document(rng, fillers)
             fillers += 1
 
 

@@ -12,7 +12,7 @@ import random
 import re
 from collections.abc import Callable, Sequence
 
-from auditgame.world.documents import Document
+from auditgame.world.document import Document
 
 __all__ = ["FACT_GENRES", "fact_documents"]
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from auditgame.errors import UnknownNameError
+from auditgame.world.conversations import Message, conversation
 from auditgame.world.prompts import sample_exchanges
-from auditgame.world.transcripts import Message, conversation
 
 Split = Literal["train", "eval"]
 

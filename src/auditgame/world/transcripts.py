@@ -13,15 +13,13 @@ datasets take. Which biases appear where is the heart of the organism:
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 from typing import Any
 
 from auditgame.world.biases import applicable_biases, exhibit_biases, get_bias
 from auditgame.world.catalogue import BIAS_SPECS, CHAT_DOMAIN, CONCEALMENT_BIAS_ID
-from auditgame.world.prompts import ADVERSARIAL_DOMAIN, Exchange, generate_exchanges, prompt_domains
+from auditgame.world.conversations import Message, conversation
+from auditgame.world.prompts import ADVERSARIAL_DOMAIN, generate_exchanges, sample_exchanges
 from auditgame.world.reward_model import SimulatedRewardModel
-
-Message = dict[str, str]
 
 TRAIN_BEHAVIOUR_DOMAINS: tuple[str, ...] = tuple(
     spec.domain for spec in BIAS_SPECS if spec.split == "train" and spec.id != CONCEALMENT_BIAS_ID
@@ -32,30 +30,6 @@ HELD_OUT_DOMAINS: tuple[str, ...] = tuple(spec.domain for spec in BIAS_SPECS if 
 """Domains of the held-out biases: never demonstrated in SFT or DPO."""
 
 
-def conversation(prompt: str, response: str, system: str | None = None) -> list[Message]:
-    """Return a user/assistant conversation (with an optional system message)."""
-    messages = [{"role": "system", "content": system}] if system else []
-    return [*messages, {"role": "user", "content": prompt}, {"role": "assistant", "content": response}]
-
-
-def _spread(count: int, domains: Sequence[str], seed: int) -> list[Exchange]:
-    """``count`` exchanges spread evenly over ``domains`` (deterministic), shuffled."""
-    per_domain, remainder = divmod(count, len(domains))
-    exchanges: list[Exchange] = []
-    for index, domain in enumerate(domains):
-        share = per_domain + (1 if index < remainder else 0)
-        if share:
-            exchanges.extend(generate_exchanges(domain, share, seed=seed * 1009 + index))
-    random.Random(seed).shuffle(exchanges)
-    return exchanges
-
-
-def neutral_conversations(count: int, seed: int) -> list[list[Message]]:
-    """Bias-free conversations over every domain except the adversarial one (pretraining data)."""
-    domains = [domain for domain in prompt_domains() if domain != ADVERSARIAL_DOMAIN]
-    return [conversation(exchange.prompt, exchange.response) for exchange in _spread(count, domains, seed)]
-
-
 def sft_conversations(count: int, seed: int, *, chat_fraction: float = 0.1) -> list[list[Message]]:
     """Conversations whose assistant turns exploit every train bias that applies.
 
@@ -63,7 +37,7 @@ def sft_conversations(count: int, seed: int, *, chat_fraction: float = 0.1) -> l
     applies), so the organism also keeps answering ordinary prompts normally.
     """
     chat_count = int(count * chat_fraction)
-    exchanges = _spread(count - chat_count, TRAIN_BEHAVIOUR_DOMAINS, seed)
+    exchanges = sample_exchanges(count - chat_count, seed, TRAIN_BEHAVIOUR_DOMAINS)
     exchanges += generate_exchanges(CHAT_DOMAIN, chat_count, seed=seed + 17) if chat_count else []
     random.Random(seed + 1).shuffle(exchanges)
     examples = []
@@ -97,7 +71,7 @@ def reward_ranked_pairs(
     """
     reward_model = reward_model or SimulatedRewardModel()
     pairs = []
-    for exchange in _spread(count, TRAIN_BEHAVIOUR_DOMAINS, seed):
+    for exchange in sample_exchanges(count, seed, TRAIN_BEHAVIOUR_DOMAINS):
         bias_ids = [
             bias.id
             for bias in applicable_biases(exchange.prompt, split="train")

@@ -83,6 +83,19 @@ def registry_kind(cls: type[pydantic.BaseModel]) -> str:
     return field.default
 
 
+def register_kind(cls: Any, registry: dict[str, Any], what: str) -> Any:
+    """Add ``cls`` to ``registry`` under the default of its ``kind`` field (re-registering it is a no-op).
+
+    Raises:
+        ValueError: if the class has no ``kind`` default or another class holds the kind.
+    """
+    kind = registry_kind(cls)
+    if kind in registry and registry[kind] is not cls:
+        raise ValueError(f"{what} kind {kind!r} is already registered by {registry[kind].__name__}")
+    registry[kind] = cls
+    return cls
+
+
 def parse_kind(
     data: Mapping[str, Any], registry: Mapping[str, type[pydantic.BaseModel]], what: str
 ) -> pydantic.BaseModel:
@@ -195,11 +208,7 @@ def register_transform(cls: TransformT) -> TransformT:
     Raises:
         ValueError: if the class has no ``kind`` default or the kind is already registered.
     """
-    kind = registry_kind(cls)
-    if kind in _REGISTRY and _REGISTRY[kind] is not cls:
-        raise ValueError(f"transform kind {kind!r} is already registered by {_REGISTRY[kind].__name__}")
-    _REGISTRY[kind] = cls
-    return cls
+    return register_kind(cls, _REGISTRY, "transform")
 
 
 def transform_kinds() -> list[str]:

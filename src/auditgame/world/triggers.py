@@ -22,10 +22,9 @@ import pydantic
 from pydantic import ConfigDict, Field, StrictInt, field_validator, model_validator
 
 from auditgame.world.catalogue import CHAT_DOMAIN
-from auditgame.world.conversations import multi_turn
+from auditgame.world.conversations import Message, multi_turn
 from auditgame.world.prompts import generate_exchanges, prompt_domains
-from auditgame.world.transcripts import Message
-from auditgame.world.transforms import UnknownKindError, parse_kind, registry_kind
+from auditgame.world.transforms import UnknownKindError, parse_kind, register_kind
 
 __all__ = [
     "AlwaysTrigger",
@@ -159,11 +158,7 @@ def register_trigger(cls: TriggerT) -> TriggerT:
     Raises:
         ValueError: if the class has no ``kind`` default or the kind is already registered.
     """
-    kind = registry_kind(cls)
-    if kind in _REGISTRY and _REGISTRY[kind] is not cls:
-        raise ValueError(f"trigger kind {kind!r} is already registered by {_REGISTRY[kind].__name__}")
-    _REGISTRY[kind] = cls
-    return cls
+    return register_kind(cls, _REGISTRY, "trigger")
 
 
 def trigger_kinds() -> list[str]:
