@@ -9,9 +9,41 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from auditgame.errors import ConfigError
+from auditgame.errors import AuditgameError, ConfigError
 
 ConfigType = TypeVar("ConfigType", bound=BaseModel)
+
+
+def read_data_file(
+    path: Path, *, what: str = "config file", error: type[AuditgameError] = ConfigError
+) -> Any:
+    """Parse a YAML or JSON file (``.json`` as JSON, anything else as YAML); empty gives ``None``.
+
+    Args:
+        path: The file.
+        what: How messages name it ("config file", "spec file").
+        error: The error class raised.
+
+    Raises:
+        AuditgameError: (of class ``error``) if the file is missing or unparsable, naming the line.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{what} {path} does not exist", "check the path")
+    text = path.read_text(encoding="utf-8")
+    try:
+        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as parse_error:
+        where = ""
+        mark = getattr(parse_error, "problem_mark", None)
+        if mark is not None:
+            where = f" at line {mark.line + 1}, column {mark.column + 1}"
+        elif isinstance(parse_error, json.JSONDecodeError):
+            where = f" at line {parse_error.lineno}, column {parse_error.colno}"
+        raise error(
+            f"{what} {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}{where}",
+            "fix the syntax and re-run",
+        ) from None
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -20,23 +52,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
     Raises:
         ConfigError: if the file is missing, unparsable or not a mapping.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist", "check the path")
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as error:
-        where = ""
-        mark = getattr(error, "problem_mark", None)
-        if mark is not None:
-            where = f" at line {mark.line + 1}, column {mark.column + 1}"
-        elif isinstance(error, json.JSONDecodeError):
-            where = f" at line {error.lineno}, column {error.colno}"
-        raise ConfigError(
-            f"config file {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}{where}",
-            "fix the syntax and re-run",
-        ) from None
+    data = read_data_file(path)
     if data is None:
         data = {}
     if not isinstance(data, dict):

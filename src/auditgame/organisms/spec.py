@@ -415,22 +415,9 @@ def load_spec(path: str | Path) -> OrganismSpec:
     Raises:
         SpecError: if the file is missing, unparsable, not a mapping, or invalid (naming the field).
     """
-    import json
+    from auditgame.config_files import read_data_file
 
-    import yaml
-
-    path = Path(path)
-    if not path.is_file():
-        raise SpecError(f"spec file {path} does not exist", "check the path")
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise SpecError(
-            f"spec file {path} is not valid YAML/JSON{where}", "fix the syntax and re-run"
-        ) from None
+    data = read_data_file(Path(path), what="spec file", error=SpecError)
     spec = parse_spec(data, source=str(path))
     check_triggers_fire(spec, source=str(path))
     return spec
