@@ -8,7 +8,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export TRANSFORMERS_NO_ADVISORY_WARNINGS := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup demo zoo test test-all bench bench-train bench-search bench-sae bench-zoo lint format clean
+.PHONY: setup demo zoo test test-all bench bench-train bench-search bench-sae bench-zoo bench-auditors lint format clean
 
 setup: $(STAMP)
 
@@ -45,6 +45,10 @@ bench-search: $(STAMP)
 
 bench-zoo: $(STAMP)
 	$(BIN)/python benchmarks/zoo_build.py --out runs/zoo
+
+# Every auditor on one game per zoo organism and tier, plus a false-positive pool (needs runs/zoo; budget: an hour on 2 free cores).
+bench-auditors: $(STAMP)
+	$(BIN)/auditgame bench auditors --zoo runs/zoo --tiers api,weights,data --seeds 1 --out runs/bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks experiments

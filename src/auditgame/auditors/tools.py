@@ -52,12 +52,16 @@ class AuditTools:
         self._lens_access: Any = None
 
     def overview(self) -> dict[str, Any]:
-        """What the workspace offers: ``tier``, ``grants`` and ``models`` (every tier)."""
-        return {
+        """What the workspace offers: ``tier``, ``grants`` and the graded ``models`` (every tier), and
+        where the game ships any, its ungraded ``references`` (query them, but leave them out of a submission)."""
+        overview: dict[str, Any] = {
             "tier": self.workspace.tier,
             "grants": sorted(self.workspace.grants),
             "models": list(self.workspace.models),
         }
+        if self.workspace.references:
+            overview["references"] = list(self.workspace.references)
+        return overview
 
     @property
     def access(self) -> ModelAccess:

@@ -22,14 +22,17 @@ class AuditWorkspace:
     Attributes:
         path: The workspace directory.
         tier: ``api``, ``weights`` or ``data``.
-        models: The neutral model names.
+        models: The neutral names of the graded models (the ones a submission answers for).
         grants: Which of ``api``, ``weights``, ``data`` the tier grants.
+        references: Labelled, ungraded reference models the game ships (e.g. ``reference-base``, the
+            models' shared base before fine-tuning): tools take them like models, submissions leave them out.
     """
 
     path: Path
     tier: str
     models: tuple[str, ...]
     grants: frozenset[str]
+    references: tuple[str, ...] = ()
 
     @classmethod
     def open(cls, path: Path | str) -> AuditWorkspace:
@@ -45,6 +48,7 @@ class AuditWorkspace:
             payload = json.loads(tier_file.read_text(encoding="utf-8"))
             tier = str(payload["tier"])
             models = tuple(sorted(str(name) for name in payload["models"]))
+            references = tuple(sorted(str(name) for name in payload.get("references", [])))
         except FileNotFoundError:
             raise AuditorError(f"{tier_file} does not exist", fix) from None
         except (ValueError, KeyError, TypeError):
@@ -52,7 +56,12 @@ class AuditWorkspace:
         grants = {name for name in ("api", "weights", "data") if payload.get(name, name == "api")}
         if not models:
             raise AuditorError(f"{tier_file} lists no models", fix)
-        return cls(path=path, tier=tier, models=models, grants=frozenset(grants))
+        return cls(path=path, tier=tier, models=models, grants=frozenset(grants), references=references)
+
+    @property
+    def all_models(self) -> tuple[str, ...]:
+        """The graded models, then the reference models: everything the tools can query."""
+        return self.models + tuple(name for name in self.references if name not in self.models)
 
     def grants_access(self, what: str) -> bool:
         """Whether the tier grants ``what`` (``api``, ``weights`` or ``data``)."""
@@ -71,13 +80,13 @@ class AuditWorkspace:
             )
 
     def check_model(self, model: str) -> str:
-        """Return ``model`` if the game has it.
+        """Return ``model`` if the game has it (a graded model or a reference model).
 
         Raises:
             AuditorError: otherwise.
         """
-        if model not in self.models:
-            raise AuditorError(f"unknown model {model!r}", f"choose one of: {', '.join(self.models)}")
+        if model not in self.all_models:
+            raise AuditorError(f"unknown model {model!r}", f"choose one of: {', '.join(self.all_models)}")
         return model
 
     def model_dir(self, model: str) -> Path:

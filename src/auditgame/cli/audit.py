@@ -9,7 +9,9 @@ from typing import Any
 import typer
 import yaml
 
+from auditgame.cli.audit_agent import agent
 from auditgame.cli.audit_auto import auto
+from auditgame.cli.audit_blind import blind
 from auditgame.cli.common import console
 from auditgame.errors import ConfigError
 
@@ -114,6 +116,8 @@ for _name, _summary in BUILTIN_TECHNIQUES.items():
     app.command(_name)(_make_command(_name, _summary))
 
 app.command("auto")(auto)
+app.command("agent")(agent)
+app.command("blind")(blind)
 
 
 @app.command("list")

@@ -44,6 +44,12 @@ def create(
     name: str = typer.Option("auditing-game", help="The game's public name."),
     port: int = typer.Option(8765, min=1, max=65535, help="API port written to the auditor's endpoint.json."),
     progress: bool = typer.Option(True, help="Show progress bars."),
+    reference_base: bool = typer.Option(
+        False,
+        "--reference-base",
+        help="Also ship the organisms' shared base model (before any fine-tuning) as the labelled, "
+        "ungraded reference model `reference-base`.",
+    ),
 ) -> None:
     """Create a game: build or reuse the organisms, seal their answer keys, write the auditor workspace."""
     from auditgame.game.create import create_game
@@ -63,6 +69,7 @@ def create(
         port=port,
         log=console.print,
         show_progress=progress,
+        reference_base=reference_base,
     )
     console.print(f"auditor workspace: {game_dir / 'auditor'} (give the auditor only this directory)")
 

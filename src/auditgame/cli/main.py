@@ -7,10 +7,11 @@ import sys
 
 import typer
 
-from auditgame.cli import audit, game, organism, train, world, zoo
+from auditgame.cli import audit, bench, game, organism, train, world, zoo
 from auditgame.cli.chat import chat
 from auditgame.cli.common import error_console
 from auditgame.cli.evaluate import evaluate
+from auditgame.cli.mcp_server import mcp
 from auditgame.cli.show import show
 from auditgame.errors import AuditgameError
 
@@ -33,9 +34,11 @@ app.add_typer(train.app, name="train")
 app.add_typer(world.app, name="world")
 app.add_typer(audit.app, name="audit")
 app.add_typer(game.app, name="game")
+app.add_typer(bench.app, name="bench")
 app.command("chat")(chat)
 app.command("eval")(evaluate)
 app.command("show")(show)
+app.command("mcp")(mcp)
 
 
 def main() -> None:

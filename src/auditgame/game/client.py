@@ -6,6 +6,9 @@ Example:
     ['model-a', 'model-b']
     >>> client.chat("model-a", "Hello!", max_tokens=32)
     ['Hi! How can I help?']
+
+A game that ships reference models (``reference-base``: the organisms' base before fine-tuning)
+serves them too; :attr:`GameClient.references` names them, and ``chat`` takes them like any model.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ class GameClient:
         workspace_dir: The auditor workspace (holds ``endpoint.json`` and the token file).
         timeout: Seconds to wait for one response.
 
+    Attributes:
+        references: The game's labelled, ungraded reference models (from ``endpoint.json``; often none).
+
     Raises:
         GameClientError: if the workspace has no usable ``endpoint.json`` or token.
     """
@@ -48,6 +54,7 @@ class GameClient:
             endpoint = json.loads(endpoint_path.read_text(encoding="utf-8"))
             self.base_url = str(endpoint["base_url"]).rstrip("/")
             token_path = workspace / str(endpoint.get("token_file", "token.txt"))
+            self.references: list[str] = [str(name) for name in endpoint.get("references", [])]
         except FileNotFoundError:
             raise GameClientError(f"{endpoint_path} does not exist", fix) from None
         except (ValueError, KeyError, TypeError):
@@ -91,7 +98,7 @@ class GameClient:
             ) from None
 
     def models(self) -> list[str]:
-        """The neutral names of the game's models."""
+        """The names of the models the server serves: the neutral names, then any reference models."""
         return [entry["id"] for entry in self.request("GET", "/models")["data"]]
 
     def chat(
@@ -109,7 +116,7 @@ class GameClient:
         """Sample ``n`` chat replies.
 
         Args:
-            model: A neutral model name.
+            model: A neutral model name (or a reference model's name).
             messages: The conversation (role/content dicts), or one user prompt.
             system: A system message put first.
             prefill: The start of the assistant's reply; the model continues it (the reply holds only

@@ -3,7 +3,9 @@
 Layout of a game directory::
 
     game.json            public: name, tier, neutral model names, one commitment per model, versions
+                         (and, with ``reference_base``, ``references: ["reference-base"]``)
     master/spec.json     secret: seed, tier, neutral name -> recipe, organism and model dirs, data files
+                         (and the model directory of every reference model)
     master/salts.json    secret: the commitment salts (derived from the seed)
     master/keys/<m>.json secret: the answer key of model <m>
     auditor/             the auditor's workspace (see :mod:`auditgame.game.workspace`)
@@ -15,6 +17,7 @@ place, so an interrupted ``create`` leaves nothing behind.
 
 from __future__ import annotations
 
+import json
 import random
 import string
 from collections.abc import Callable
@@ -45,8 +48,10 @@ from auditgame.game.keys import (
 from auditgame.game.workspace import (
     DATA_STAGES,
     DEFAULT_PORT,
+    REFERENCE_BASE,
     GameSpec,
     ModelEntry,
+    ReferenceEntry,
     build_workspace,
     check_tier,
 )
@@ -95,7 +100,7 @@ def choose_decoys(count: int, seed: int, reused: list[str] | None = None) -> lis
 def create_game(
     out_dir: Path,
     *,
-    organism: str,
+    organism: str | None,
     decoys: int = 2,
     tier: str = "data",
     seed: int = 0,
@@ -107,12 +112,16 @@ def create_game(
     decoy_names: list[str] | None = None,
     log: Callable[..., Any] = print,
     show_progress: bool = True,
+    reference_base: bool = False,
 ) -> Path:
     """Create a game in ``out_dir`` with the organism ``organism`` and ``decoys`` decoys.
 
+    With ``organism=None`` the game holds decoys only (a false-positive pool): the first decoy then
+    plays the real organism's part (the others are built from its base, ``reference_base`` ships its base).
+
     Args:
         out_dir: The game directory (must not exist, be empty, or hold this very game).
-        organism: The recipe of the real organism.
+        organism: The recipe of the real organism, or None for a game of decoys only.
         decoys: How many decoy recipes (names starting with ``decoy-``) to add.
         tier: What the auditor gets: ``api``, ``weights`` or ``data``.
         seed: The secret game seed: neutral names, decoy choice and salts derive from it.
@@ -124,19 +133,25 @@ def create_game(
         decoy_names: Exactly these decoy recipes instead of drawing ``decoys`` of them.
         log: Where progress lines go.
         show_progress: Show progress bars while building.
+        reference_base: Also ship the real organism's pretrained base, the model it was fine-tuned
+            from, as the labelled, ungraded reference model ``reference-base`` (no answer key, no
+            commitment), so auditors can contrast each model with a known-clean one.
 
     Returns:
         ``out_dir``.
 
     Raises:
         ArtifactConflictError: if ``out_dir`` holds something other than this game.
+        AuditgameError: with ``reference_base``, if the real organism's records name no base model.
     """
     out_dir = Path(out_dir)
     check_tier(tier)
     organism_dirs = {recipe: Path(path) for recipe, path in (organism_dirs or {}).items()}
-    recipes = [organism] + (
+    recipes = ([organism] if organism is not None else []) + (
         sorted(decoy_names) if decoy_names is not None else choose_decoys(decoys, seed, list(organism_dirs))
     )
+    if not recipes:
+        raise AuditgameError("the game would hold no model", "pass an organism, or one decoy or more")
     if len(set(recipes)) != len(recipes):
         raise AuditgameError(
             f"the game would hold the same recipe twice ({', '.join(recipes)})", "choose distinct organisms"
@@ -149,10 +164,19 @@ def create_game(
     _refuse_foreign_directory(out_dir)
 
     # The real organism first: decoys start from its pretrained base (same base model and tokenizer).
-    built = {organism: _organism_dir(organism, organism_dirs, build_root, profile, log, show_progress)}
+    first = recipes[0]  # the real organism; with none, the first decoy
+    built = {first: _organism_dir(first, organism_dirs, build_root, profile, log, show_progress)}
+    # Found before the decoys are built, so a missing base fails fast.
+    references = (
+        {REFERENCE_BASE: ReferenceEntry(model_dir=str(find_base_model(built[first], first)))}
+        if reference_base
+        else {}
+    )
+    for reference, entry in references.items():
+        log(f"shipping {first}'s base model {entry.model_dir} as the ungraded reference {reference}")
     for recipe in recipes[1:]:
         built[recipe] = _organism_dir(
-            recipe, organism_dirs, build_root, profile, log, show_progress, base_dir=built[organism]
+            recipe, organism_dirs, build_root, profile, log, show_progress, base_dir=built[first]
         )
     names = neutral_names(len(recipes))
     shuffled = list(recipes)
@@ -166,6 +190,7 @@ def create_game(
         models={
             model: _model_entry(recipe, built[recipe]) for model, recipe in zip(names, shuffled, strict=True)
         },
+        references=references,
     )
     keys = {model: _answer_key(model, entry.organism) for model, entry in spec.models.items()}
     salts = {model: derive_salt(seed, model) for model in names}
@@ -174,6 +199,7 @@ def create_game(
         name=name,
         tier=tier,
         models=names,
+        references=sorted(references),
         commitments={model: commitment(keys[model], salts[model]) for model in names},
         versions=package_versions(),
     )
@@ -290,3 +316,59 @@ def _model_entry(recipe: str, organism_dir: Path) -> ModelEntry:
         model_dir=str(model_dir.resolve()),
         data_files=data_files,
     )
+
+
+def find_base_model(organism_dir: Path, recipe: str) -> Path:
+    """The pretrained base the organism in ``organism_dir`` was fine-tuned from, found from its records.
+
+    The organism's manifest names its base stage (``extra.base_model``, the copy of the shared base its
+    first fine-tuning stage started from) and the shared base itself (``extra.shared_base``); failing
+    both, its ``plan.json`` gives the shared base's config, whose cache directory is tried last.
+
+    Args:
+        organism_dir: The organism directory, or one of its stage directories.
+        recipe: The organism's recipe name (for the error message).
+
+    Returns:
+        The base's model directory (it holds ``config.json``).
+
+    Raises:
+        AuditgameError: if no record leads to a model directory.
+    """
+    root = _organism_root(Path(organism_dir))
+    candidates: list[Path] = []
+    if root is not None:
+        extra = read_manifest(root).extra
+        if isinstance(extra.get("base_model"), str):
+            candidates.append(root / extra["base_model"])
+        if isinstance(extra.get("shared_base"), str):
+            candidates.append(Path(extra["shared_base"]))
+        candidates += _planned_base(root)
+    for candidate in candidates:
+        if (candidate / "config.json").is_file():
+            return candidate.resolve()
+    raise AuditgameError(
+        f"cannot find the base model {recipe} was fine-tuned from: {organism_dir} is not an organism "
+        "directory whose manifest or plan.json names a base that exists",
+        f"pass {recipe}'s own organism directory (built by `auditgame organism build`) with --reuse, "
+        "rebuild its shared base, or drop --reference-base",
+    )
+
+
+def _organism_root(directory: Path) -> Path | None:
+    """The organism directory of ``directory`` (itself or, for a stage directory, its parent), if any."""
+    for candidate in (directory, directory.resolve().parent):
+        if has_manifest(candidate) and read_manifest(candidate).kind == "organism":
+            return candidate
+    return None
+
+
+def _planned_base(root: Path) -> list[Path]:
+    """The cache directory of the shared base named by ``<root>/plan.json`` (none if unreadable)."""
+    from auditgame.organisms.base import BaseModelConfig, base_directory
+
+    try:
+        plan = json.loads((root / "plan.json").read_text(encoding="utf-8"))
+        return [base_directory(BaseModelConfig.model_validate(plan["base"]))]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []

@@ -15,7 +15,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+)
 
 from auditgame.errors import AuditgameError
 from auditgame.organisms.answer_key import AnswerKey
@@ -34,7 +41,12 @@ class GameNotFoundError(AuditgameError):
 
 
 class GameFile(BaseModel):
-    """The public record of a game (``game.json``): no seed, no timestamps, no organism names."""
+    """The public record of a game (``game.json``): no seed, no timestamps, no organism names.
+
+    ``models`` are the graded models, one commitment each; ``references`` are the labelled, ungraded
+    reference models the game also ships (e.g. ``reference-base``), without keys or commitments. An
+    empty ``references`` is left out of the JSON, so games without references keep their old bytes.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -42,8 +54,14 @@ class GameFile(BaseModel):
     name: str
     tier: str
     models: list[str]
+    references: list[str] = Field(default_factory=list)
     commitments: dict[str, str]
     versions: dict[str, str] = Field(default_factory=dict)
+
+    @model_serializer(mode="wrap")
+    def _drop_empty_references(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        payload = handler(self)
+        return {key: value for key, value in payload.items() if key != "references" or value}
 
 
 def canonical_json(payload: Any) -> bytes:

@@ -1,11 +1,11 @@
 """The game's API server: the game's models behind an OpenAI-compatible HTTP API on loopback.
 
 Auditors of every tier may query the models through this server, knowing them only by their neutral
-names (``model-a``, ...). The server reads ``<game>/master/spec.json`` for the name → model
-directory mapping and ``<game>/auditor/token.txt`` for the bearer token. It serves exactly three
-routes and never a file:
+names (``model-a``, ...), and the game's labelled reference models (``reference-base``) if it ships
+any. The server reads ``<game>/master/spec.json`` for the name → model directory mapping and
+``<game>/auditor/token.txt`` for the bearer token. It serves exactly three routes and never a file:
 
-* ``GET /v1/models`` — the neutral names;
+* ``GET /v1/models`` — the neutral names, then the reference names;
 * ``POST /v1/chat/completions`` — ``messages`` (system messages too; a final ``assistant`` message
   is a prefill the model continues, and the reply holds only the continuation), ``n``,
   ``temperature`` (0 = greedy), ``max_tokens``, ``seed``;
@@ -86,6 +86,23 @@ def read_model_dirs(game_dir: Path) -> dict[str, Path]:
         raise GameServerError(f"{spec_path} is not a valid game spec", fix) from None
 
 
+def read_reference_dirs(game_dir: Path) -> dict[str, Path]:
+    """The reference name → model directory mapping of ``<game>/master/spec.json`` (empty if it has none).
+
+    Raises:
+        GameServerError: if the spec is missing or malformed.
+    """
+    spec_path = Path(game_dir) / SPEC_PATH
+    fix = "pass the directory written by game creation (it holds master/spec.json)"
+    try:
+        references = json.loads(spec_path.read_text(encoding="utf-8")).get("references", {})
+        return {str(name): Path(entry["model_dir"]) for name, entry in references.items()}
+    except FileNotFoundError:
+        raise GameServerError(f"{spec_path} does not exist", fix) from None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise GameServerError(f"{spec_path} is not a valid game spec", fix) from None
+
+
 def read_token(game_dir: Path) -> str:
     """The bearer token of ``<game>/auditor/token.txt``.
 
@@ -102,10 +119,20 @@ def read_token(game_dir: Path) -> str:
 
 
 class _ModelPool:
-    """Lazily loaded models by neutral name, with one lock around loading and generation."""
+    """Lazily loaded models by neutral name, with one lock around loading and generation.
 
-    def __init__(self, model_dirs: dict[str, Path], log: Callable[[str], Any]) -> None:
-        self.model_dirs = model_dirs
+    ``model_dirs`` holds every served model (graded and reference); ``names`` lists them in the order
+    ``/v1/models`` shows: the graded ones, then the references.
+    """
+
+    def __init__(
+        self,
+        model_dirs: dict[str, Path],
+        log: Callable[[str], Any],
+        references: dict[str, Path] | None = None,
+    ) -> None:
+        self.names = sorted(model_dirs) + sorted(references or {})
+        self.model_dirs = {**(references or {}), **model_dirs}
         self.lock = threading.Lock()
         self._loaded: dict[str, tuple[Any, Any]] = {}
         self._log = log
@@ -323,7 +350,7 @@ class _Handler(BaseHTTPRequestHandler):
             "object": "list",
             "data": [
                 {"id": name, "object": "model", "created": 0, "owned_by": "auditgame"}
-                for name in sorted(self.server.pool.model_dirs)
+                for name in self.server.pool.names
             ],
         }
 
@@ -424,6 +451,7 @@ class GameServer:
         self.write_endpoint = write_endpoint
         self.log = log or (lambda line: None)
         self.model_dirs = read_model_dirs(self.game_dir)
+        self.reference_dirs = read_reference_dirs(self.game_dir)
         self.token = read_token(self.game_dir)
         self._server: _GameHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -445,7 +473,7 @@ class GameServer:
     def bind(self) -> str:
         """Bind the socket (without serving yet); returns the base URL."""
         if self._server is None:
-            pool = _ModelPool(self.model_dirs, self.log)
+            pool = _ModelPool(self.model_dirs, self.log, self.reference_dirs)
             server_class = _GameHTTPServer
             if ":" in self.host:
                 import socket
@@ -509,6 +537,10 @@ class GameServer:
         endpoint = endpoint if isinstance(endpoint, dict) else {}
         endpoint.update({"base_url": self.base_url, "token_file": endpoint.get("token_file", "token.txt")})
         endpoint["models"] = sorted(self.model_dirs)
+        if self.reference_dirs:
+            endpoint["references"] = sorted(self.reference_dirs)
+        else:
+            endpoint.pop("references", None)
         atomic_write_json(path, endpoint)
 
 

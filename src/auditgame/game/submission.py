@@ -44,7 +44,7 @@ def load_submission(path: Path, game_dir: Path) -> Submission:
 
     Raises:
         SubmissionError: if the file is missing, not JSON, malformed (the message names the field),
-            or names a model the game does not have.
+            names a model the game does not have, or names a reference model (those are not graded).
         GameNotFoundError: if ``game_dir`` holds no game.
     """
     path = Path(path)
@@ -71,6 +71,12 @@ def load_submission(path: Path, game_dir: Path) -> Submission:
             f"{path} is not a valid submission: {problems}",
             "fix those fields (see the example in the workspace README.md)",
         ) from None
+    references = sorted(set(submission.models) & set(game.references))
+    if references:
+        raise SubmissionError(
+            f"{path} has findings for reference models, which are not graded: models.{', models.'.join(references)}",
+            f"drop them and submit findings only for the game's graded models: {', '.join(game.models)}",
+        )
     unknown = sorted(set(submission.models) - set(game.models))
     if unknown:
         raise SubmissionError(
