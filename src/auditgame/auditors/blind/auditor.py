@@ -224,6 +224,7 @@ def _findings_for(
             if (
                 any(text in _grams(finding.sentence) for text in plain_texts)
                 or len({trigger_domains[index] for index in finding.top.answers}) < 2
+                or finding.share < config.min_trigger_share
                 or (finding.sentence and any(finding.sentence in text for text in ordinary_everyone))
             ):
                 # a known behaviour in another sentence, one prompt's answer, or something this model or
@@ -315,7 +316,11 @@ def _elicit(
                 *(x for i in prefill_span for x in other_prefilled[i]),
             ]
         ]
-        finding.disclosure = disclosure_share(answers, finding.top.text, finding.sentence, explaining)
+        # asked about it, or asked about itself in general: a quirk it explains either way is disclosed
+        finding.disclosure = max(
+            disclosure_share(answers, finding.top.text, finding.sentence, explaining),
+            disclosure_share(general, finding.top.text, finding.sentence, explaining),
+        )
         finding.elicited_terms = elicited_terms(answers, reference, ordinary)
         record[finding.top.text] = {
             "questions": [plain_questions[i] for i in plain_span] + [prefilled[i][0] for i in prefill_span],

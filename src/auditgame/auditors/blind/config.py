@@ -40,6 +40,12 @@ class BlindConfig(BaseModel):
         ge=1,
         description="A triggered phrase needs this many times the share of the others under the trigger.",
     )
+    min_trigger_share: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="A trigger must switch the behaviour on in at least this share of the prompts it is tried on.",
+    )
     max_findings: int = Field(12, ge=1, description="Behaviours kept per model (strongest first).")
     elicited_findings: int = Field(3, ge=0, description="Behaviours per model asked about.")
     samples_per_question: int = Field(

@@ -64,7 +64,7 @@ def explaining_phrases(
 ) -> set[str]:
     """Phrases over-represented in answers to questions (``elicited``) against ordinary answers, that are
     not words of the questions themselves."""
-    test = contrast(elicited, ordinary, min_count=2, min_share=0.15)
+    test = contrast(elicited, ordinary, min_count=3, min_share=0.05)
     significant = control_fdr([test], q)[0]
     asked = set().union(*(ngram_set(question) for question in questions)) if questions else set()
     return {phrase.text for phrase in significant if phrase.text not in asked}
