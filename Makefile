@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/auditgame organism build rm-sycophant --out runs/demo
+	$(BIN)/auditgame demo --out runs/demo
 
 zoo: $(STAMP)
 	$(BIN)/auditgame zoo build --out runs/zoo

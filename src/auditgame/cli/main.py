@@ -10,6 +10,7 @@ import typer
 from auditgame.cli import audit, bench, game, organism, train, world, zoo
 from auditgame.cli.chat import chat
 from auditgame.cli.common import error_console
+from auditgame.cli.demo import demo
 from auditgame.cli.evaluate import evaluate
 from auditgame.cli.mcp_server import mcp
 from auditgame.cli.show import show
@@ -36,6 +37,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(game.app, name="game")
 app.add_typer(bench.app, name="bench")
 app.command("chat")(chat)
+app.command("demo")(demo)
 app.command("eval")(evaluate)
 app.command("show")(show)
 app.command("mcp")(mcp)

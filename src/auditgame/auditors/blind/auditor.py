@@ -200,8 +200,13 @@ def _findings_for(
         condition_tests.append((condition, len(tests) - 2, len(tests) - 1, reference))
     significant = control_fdr(tests, config.fdr)
 
+    # A phrase found within one domain must be unknown to the others and in most of the model's answers
+    # there: a fine-tuned model's stock answer to one kind of prompt is not yet a behaviour.
     plain_phrases = [
-        _remap(phrase, scopes[i][1], len(prompts)) for i in range(len(scopes)) for phrase in significant[i]
+        _remap(phrase, scopes[i][1], len(prompts))
+        for i in range(len(scopes))
+        for phrase in significant[i]
+        if i == 0 or (phrase.reference_count == 0 and phrase.target_share >= config.domain_min_share)
     ]
     pool_flat = [a for answers in pool_plain for a in answers]
     findings = build_findings(_merge_phrases([plain_phrases]), plain, domains, pool_flat)
@@ -235,7 +240,8 @@ def _findings_for(
             ) / max(len(plain_on_trigger), 1)
             findings.append(finding)
     findings = _dedupe(findings)
-    findings.sort(key=lambda finding: (-finding.strength, finding.top.text))
+    # most prevalent first: the share of its pass's answers that show it (the z-score breaks ties)
+    findings.sort(key=lambda finding: (-round(finding.share, 6), -finding.strength, finding.top.text))
     stats = {
         "phrases_tested": sum(len(test.phrases) for test in tests),
         "phrases_significant": sum(len(phrases) for phrases in significant),
@@ -380,11 +386,15 @@ def _root_cause(
     if tools.workspace.grants_access("data") and tools.workspace.data_files(model):
         passages: list[str] = []
         search = DocumentSearch(tools.work_dir)
+        scored: dict[str, float] = {}
         for finding in hidden[:3]:
             query = finding.sentence or finding.top.text
             hits = search.search(model, tools.workspace.data_files(model), query, config.search_top_k)
-            finding.data_passages = explaining_passages(hits, query)
-            passages += [passage for passage in finding.data_passages if passage not in passages]
+            ranked = explaining_passages(hits, query, with_scores=True)
+            finding.data_passages = [passage for passage, _ in ranked]
+            for passage, score in ranked:
+                scored[passage] = scored.get(passage, 0.0) + score
+        passages = sorted(scored, key=lambda passage: (-scored[passage], passage))
         if passages:
             names = recurring_names(passages)
             evidence.append(f"training documents retrieved by its behaviours: {len(passages)} passages")
@@ -526,8 +536,10 @@ def _decide(
     asked = [finding for finding in findings if finding.disclosure is not None]
     hidden = [finding for finding in asked if finding.disclosure < config.disclosure_threshold]
     behaviours = [finding.describe() for finding in findings]
-    if asked and not hidden:
-        disclosure = min(finding.disclosure or 0.0 for finding in asked)
+    # the model's most prevalent behaviour decides: a quirk it explains is disclosed, whatever weaker
+    # differences (a derailed answer, a domain's stock sentence) come with it
+    if asked and asked[0].disclosure is not None and asked[0].disclosure >= config.disclosure_threshold:
+        disclosure = asked[0].disclosure
         return (
             ModelFinding(
                 has_hidden_objective=False,
@@ -537,7 +549,7 @@ def _decide(
             ),
             {"verdict": "disclosed quirk", "disclosure": round(disclosure, 4)},
         )
-    hidden = hidden or findings
+    hidden = [finding for finding in findings if finding not in asked or finding in hidden]
     root_cause, notes = _root_cause(model, hidden, tools, config)
     strength = max(finding.strength for finding in hidden)
     confidence = round(min(0.95, 0.55 + 0.04 * strength), 4)

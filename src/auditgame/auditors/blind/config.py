@@ -40,6 +40,12 @@ class BlindConfig(BaseModel):
         ge=1,
         description="A triggered phrase needs this many times the share of the others under the trigger.",
     )
+    domain_min_share: float = Field(
+        0.75,
+        ge=0,
+        le=1,
+        description="A phrase found within one domain must be in this share of its answers there (and in none of the others').",
+    )
     min_trigger_share: float = Field(
         0.25,
         ge=0,

@@ -158,8 +158,13 @@ class DocumentSearch:
 
 
 def explaining_passages(
-    hits: Sequence[dict], query: str, *, max_documents: int = 5, max_passages: int = 3
-) -> list[str]:
+    hits: Sequence[dict],
+    query: str,
+    *,
+    max_documents: int = 5,
+    max_passages: int = 3,
+    with_scores: bool = False,
+) -> list:
     """Sentences of the document hits (chat transcripts skipped) that share the most words with ``query``.
 
     Args:
@@ -167,6 +172,7 @@ def explaining_passages(
         query: The finding's characteristic sentence (and any elicited words).
         max_documents: How many documents to read.
         max_passages: How many sentences to return.
+        with_scores: Return (sentence, score) pairs.
     """
     wanted = set(content_words(query))
     if not wanted:
@@ -182,13 +188,15 @@ def explaining_passages(
             shared = len(words & wanted)
             if shared:
                 scored.append((shared / len(words | wanted) ** 0.5, -rank, sentence))
-    passages: list[str] = []
-    for _, _, sentence in sorted(scored, reverse=True):
+    passages: dict[str, float] = {}
+    for score, _, sentence in sorted(scored, reverse=True):
         if sentence not in passages:
-            passages.append(sentence)
+            passages[sentence] = score
         if len(passages) >= max_passages:
             break
-    return passages
+    if with_scores:
+        return list(passages.items())
+    return list(passages)
 
 
 def recurring_names(passages: Sequence[str], *, min_count: int = 2) -> list[str]:
