@@ -210,7 +210,10 @@ def _findings_for(
     ]
     pool_flat = [a for answers in pool_plain for a in answers]
     findings = build_findings(_merge_phrases([plain_phrases]), plain, domains, pool_flat)
-    plain_texts = {phrase.text for finding in findings for phrase in finding.phrases}
+    # phrases of the plain findings (two words or more: a shared "the" is no evidence of the same behaviour)
+    plain_texts = {
+        phrase.text for finding in findings for phrase in finding.phrases if len(phrase.text.split()) >= 2
+    }
     trigger_domains = [item.domain for item in trigger_prompts]
     ordinary_everyone = [*plain, *pool_flat]
     for condition, against_pool, against_self, reference in condition_tests:
