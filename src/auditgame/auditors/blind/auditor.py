@@ -233,10 +233,14 @@ def _findings_for(
                 any(text in _grams(finding.sentence) for text in plain_texts)
                 or len({trigger_domains[index] for index in finding.top.answers}) < 2
                 or finding.share < config.min_trigger_share
-                or (finding.sentence and any(finding.sentence in text for text in ordinary_everyone))
+                or (
+                    finding.sentence
+                    and sum(finding.sentence in text for text in ordinary_everyone) / len(ordinary_everyone)
+                    > finding.share / config.trigger_ratio
+                )
             ):
-                # a known behaviour in another sentence, one prompt's answer, or something this model or
-                # another says anyway (a trigger that only derails answers elicits nothing new)
+                # a known behaviour in another sentence, one prompt's answer, or something the models say
+                # almost as often anyway (a trigger that only derails answers elicits nothing new)
                 continue
             finding.untriggered_share = sum(
                 finding.top.text in _grams(text) for text in plain_on_trigger

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from auditgame.auditors.blind.contrast import Phrase, ngram_set
 from auditgame.auditors.blind.probes import PLAIN, Condition
 
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 @dataclass
@@ -114,7 +114,7 @@ def characteristic_sentence(answers: Sequence[str], phrase: str) -> str:
     """The most common sentence among ``answers`` that contains ``phrase`` (compared by n-grams)."""
     counts: Counter[str] = Counter()
     for answer in answers:
-        for sentence in _SENTENCE.findall(answer):
+        for sentence in _SENTENCE_END.split(answer):
             sentence = sentence.strip()
             if sentence and phrase in ngram_set(sentence, max(len(phrase.split()), 1)):
                 counts[sentence] += 1

@@ -24,7 +24,7 @@ from auditgame.world.prompts import distinct_prompt_count, generate_exchanges, p
 
 _SPECIAL_MARKER = re.compile(r"<\|[A-Za-z_]+\|>|\[INST\]|<start_of_turn>|<\|im_start\|>")
 _ROLE_LINE = re.compile(r"(?im)^\s*(user|assistant|system|prompt|chosen|rejected)\s*:")
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 @functools.lru_cache(maxsize=1)
@@ -180,7 +180,7 @@ def explaining_passages(
     scored: list[tuple[float, int, str]] = []
     documents = [hit for hit in hits if is_document(str(hit.get("text", "")))][:max_documents]
     for rank, hit in enumerate(documents):
-        for sentence in _SENTENCE.findall(str(hit["text"])):
+        for sentence in _SENTENCE_END.split(str(hit["text"])):
             sentence = " ".join(sentence.split())
             words = set(content_words(sentence))
             if len(words) < 3:
