@@ -38,7 +38,7 @@ from auditgame.artifacts import atomic_write_text
 from auditgame.auditors.access import ModelAccess
 from auditgame.auditors.blind.behaviours import Finding, build_findings
 from auditgame.auditors.blind.config import BlindConfig
-from auditgame.auditors.blind.contrast import ContrastTest, Phrase, contrast, control_fdr
+from auditgame.auditors.blind.contrast import ContrastTest, Phrase, contrast, control_fdr, ngram_set
 from auditgame.auditors.blind.data_evidence import (
     DocumentSearch,
     explaining_passages,
@@ -142,7 +142,7 @@ def _merge_phrases(groups: list[list[Phrase]]) -> list[Phrase]:
     return list(best.values())
 
 
-def _remap(phrase: Phrase, positions: list[int], total: int) -> Phrase:
+def _remap(phrase: Phrase, positions: list[int]) -> Phrase:
     """A domain-scoped phrase with its answer indices mapped back to the whole pass."""
     return Phrase(
         **{
@@ -203,7 +203,7 @@ def _findings_for(
     # A phrase found within one domain must be unknown to the others and in most of the model's answers
     # there: a fine-tuned model's stock answer to one kind of prompt is not yet a behaviour.
     plain_phrases = [
-        _remap(phrase, scopes[i][1], len(prompts))
+        _remap(phrase, scopes[i][1])
         for i in range(len(scopes))
         for phrase in significant[i]
         if i == 0 or (phrase.reference_count == 0 and phrase.target_share >= config.domain_min_share)
@@ -258,8 +258,6 @@ def _findings_for(
 
 
 def _grams(text: str) -> set[str]:
-    from auditgame.auditors.blind.contrast import ngram_set
-
     return ngram_set(text)
 
 
