@@ -22,7 +22,7 @@ from typing import Any
 
 from auditgame import __version__
 from auditgame.auditors.access import ModelAccess
-from auditgame.auditors.agent import SYSTEM_PROMPT
+from auditgame.auditors.agent import system_prompt
 from auditgame.auditors.agent_tools import TOOL_SCHEMAS, Submitted, execute_tool
 from auditgame.auditors.report import write_submission
 from auditgame.auditors.tools import AuditTools
@@ -148,9 +148,7 @@ def build_mcp_server(
         Path(work_dir) if work_dir is not None else default_output_dir(space, "mcp"), space
     )
     runner = _ToolRunner(AuditTools(space, out_dir, backend=backend, access=access), out_dir, seed)
-    instructions = SYSTEM_PROMPT.format(
-        tier=space.tier, models=", ".join(space.models), grants=", ".join(sorted(space.grants))
-    )
+    instructions = system_prompt(space)
     tools = [
         mcp_types.Tool(
             name=schema["function"]["name"],
