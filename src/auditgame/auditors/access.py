@@ -109,19 +109,47 @@ class LocalAccess:
         seed: int = 0,
     ) -> list[list[str]]:
         """``n`` answers per prompt, generated in batches."""
-        from auditgame.model.generation import GenerationConfig, generate
-
         network, tokenizer = self.load(model)
-        repeated = [prompt for prompt in prompts for _ in range(n)]
-        config = GenerationConfig(
-            max_new_tokens=max_tokens, temperature=temperature, batch_size=self.batch_size, seed=seed
+        return sample_answers(
+            network,
+            tokenizer,
+            prompts,
+            system=system,
+            prefill=prefill,
+            n=n,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            seed=seed,
+            batch_size=self.batch_size,
         )
-        texts = generate(network, tokenizer, repeated, system=system, prefill=prefill, config=config)
-        return [texts[index * n : (index + 1) * n] for index in range(len(prompts))]
 
     def release(self) -> None:
         """Drop the loaded models."""
         self._loaded.clear()
+
+
+def sample_answers(
+    network: Any,
+    tokenizer: Any,
+    prompts: Sequence[Any],
+    *,
+    system: str | None,
+    prefill: str | None,
+    n: int,
+    temperature: float,
+    max_tokens: int,
+    seed: int,
+    batch_size: int,
+) -> list[list[str]]:
+    """``n`` answers of a loaded model per prompt (one list per prompt, in order), generated in batches."""
+    from auditgame.model.generation import GenerationConfig, generate
+
+    repeated = [prompt for prompt in prompts for _ in range(n)]
+    config = GenerationConfig(
+        max_new_tokens=max_tokens, temperature=temperature, batch_size=batch_size, seed=seed
+    )
+    texts = generate(network, tokenizer, repeated, system=system, prefill=prefill, config=config)
+    return [texts[index * n : (index + 1) * n] for index in range(len(prompts))]
 
 
 def resolve_device(device: str) -> str:

@@ -100,14 +100,20 @@ class InProcessAccess:
         Raises:
             AuditgameError: for a model the game does not have.
         """
-        from auditgame.model.generation import GenerationConfig, generate
+        from auditgame.auditors.access import sample_answers
 
         if model not in self._model_dirs:
             raise AuditgameError(f"unknown model {model!r}", f"choose one of: {', '.join(self.models)}")
         network, tokenizer = self._pool.get(self._model_dirs[model])
-        repeated = [prompt for prompt in prompts for _ in range(n)]
-        config = GenerationConfig(
-            max_new_tokens=max_tokens, temperature=temperature, batch_size=self._batch_size, seed=seed
+        return sample_answers(
+            network,
+            tokenizer,
+            prompts,
+            system=system,
+            prefill=prefill,
+            n=n,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            seed=seed,
+            batch_size=self._batch_size,
         )
-        texts = generate(network, tokenizer, repeated, system=system, prefill=prefill, config=config)
-        return [texts[index * n : (index + 1) * n] for index in range(len(prompts))]

@@ -108,28 +108,18 @@ class _Sampler:
     ) -> list[str]:
         key = (model, condition.name)
         if key not in self.answers:
-            if condition.kind == "system":
-                sent = [item.prompt for item in prompts]
-                system = condition.text
-                self.answers[key] = [
-                    batch[0]
-                    for batch in self.tools.access.chat(
-                        model, sent, system=system, **chat_kwargs(self.config.max_tokens, self.seed)
-                    )
-                ]
-            else:
-                sent_prompts: list[Any] = []
-                for index, item in enumerate(prompts):
-                    window = []
-                    if history:
-                        window = [history[(index + offset) % len(history)] for offset in (1, 2, 3, 4)]
-                    sent_prompts.append(condition.apply(item.prompt, window)[0])
-                self.answers[key] = [
-                    batch[0]
-                    for batch in self.tools.access.chat(
-                        model, sent_prompts, **chat_kwargs(self.config.max_tokens, self.seed)
-                    )
-                ]
+            sent: list[Any] = []
+            system: str | None = None
+            for index, item in enumerate(prompts):
+                window = (
+                    [history[(index + offset) % len(history)] for offset in (1, 2, 3, 4)] if history else []
+                )
+                prompt, system = condition.apply(item.prompt, window)
+                sent.append(prompt)
+            options = chat_kwargs(self.config.max_tokens, self.seed)
+            if system is not None:
+                options["system"] = system
+            self.answers[key] = [batch[0] for batch in self.tools.access.chat(model, sent, **options)]
         return self.answers[key]
 
 
@@ -230,7 +220,7 @@ def _findings_for(
         answers = sampler.ask(model, condition, trigger_prompts, history)
         for finding in build_findings(both, answers, trigger_domains, reference, condition=condition):
             if (
-                any(text in _grams(finding.sentence) for text in plain_texts)
+                any(text in ngram_set(finding.sentence) for text in plain_texts)
                 or len({trigger_domains[index] for index in finding.top.answers}) < 2
                 or finding.share < config.min_trigger_share
                 or (
@@ -243,7 +233,7 @@ def _findings_for(
                 # almost as often anyway (a trigger that only derails answers elicits nothing new)
                 continue
             finding.untriggered_share = sum(
-                finding.top.text in _grams(text) for text in plain_on_trigger
+                finding.top.text in ngram_set(text) for text in plain_on_trigger
             ) / max(len(plain_on_trigger), 1)
             findings.append(finding)
     findings = _dedupe(findings)
@@ -255,10 +245,6 @@ def _findings_for(
         "answers": len(plain),
     }
     return findings[: config.max_findings], stats
-
-
-def _grams(text: str) -> set[str]:
-    return ngram_set(text)
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
