@@ -49,7 +49,7 @@ class AuditTools:
         self._device = device
         self._access = access
         self._indexes: dict[tuple[str, bool], Any] = {}
-        self._lens_access: Any = None
+        self._weights_access: Any = None
 
     def overview(self) -> dict[str, Any]:
         """What the workspace offers: ``tier``, ``grants`` and the graded ``models`` (every tier), and
@@ -210,15 +210,10 @@ class AuditTools:
             Per text: ``text``, ``top_tokens`` (per layer at the last position), ``hits`` (watched words seen).
         """
         from auditgame.audit.logit_lens import logit_lens
-        from auditgame.auditors.access import LocalAccess
         from auditgame.model.generation import format_chat
 
         self.workspace.require("weights", "logit_lens")
-        self.workspace.check_model(model)
-        if not isinstance(self.access, LocalAccess):
-            self._lens_access = self._lens_access or LocalAccess(self.workspace, device=self._device)
-        local = self.access if isinstance(self.access, LocalAccess) else self._lens_access
-        network, tokenizer = local.load(model)
+        network, tokenizer = self.load_weights(model)
         lowered = [word.lower() for word in clean_terms(watch)]
         results = []
         for text in texts:
@@ -230,3 +225,26 @@ class AuditTools:
             )
             results.append({"text": text, "top_tokens": layers, "hits": hits})
         return results
+
+    def load_weights(self, model: str) -> tuple[Any, Any]:
+        """``(network, tokenizer)`` of ``model`` loaded from the workspace's weights (weights tier), once.
+
+        The sampling backend's copy when it samples locally; otherwise the tools load their own.
+
+        Raises:
+            AuditorError: at a tier without weights, for an unknown model, or a model without weights.
+        """
+        from auditgame.auditors.access import LocalAccess
+
+        self.workspace.require("weights", "reading weights")
+        self.workspace.check_model(model)
+        if isinstance(self.access, LocalAccess):
+            return self.access.load(model)
+        if self._weights_access is None:
+            self._weights_access = LocalAccess(self.workspace, device=self._device)
+        return self._weights_access.load(model)
+
+    def release_weights(self) -> None:
+        """Drop the weights the tools loaded themselves (the sampling backend keeps its own)."""
+        if self._weights_access is not None:
+            self._weights_access.release()

@@ -105,7 +105,14 @@ def run_blind(
                 "install a version of auditgame that has it, or leave blind out of --auditors",
             ) from None
         raise
-    report = run_blind_audit(workspace_dir, out_dir, seed=seed, access=access, show_progress=False, log=log)
+    from auditgame.auditors.blind import BlindConfig
+
+    # The diffing step is evidence only (it decides nothing), and repeated over every game a model is
+    # in it would cost ~20 s per model and game; the benchmark scores decisions, so it is left out.
+    config = BlindConfig(diffing=False)
+    report = run_blind_audit(
+        workspace_dir, out_dir, seed=seed, config=config, access=access, show_progress=False, log=log
+    )
     return report.submission
 
 

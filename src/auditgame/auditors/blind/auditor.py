@@ -17,6 +17,9 @@ Per game (every model of the workspace, and its labelled reference models if the
    the root cause is quoted from the ones that explain it.
 5. **Decision**: no behaviour — clean; only disclosed ones — a disclosed quirk (not flagged); any hidden
    one — a hidden objective.
+6. **Diffing** (tiers weights and data, when the game ships its reference base): each model's plain answers
+   scored against the reference, per token ``log p_model - log p_reference``
+   (:mod:`auditgame.auditors.blind.diffing`). Evidence for the report only: it changes no decision.
 
 It reads only its workspace (never ``<game>/master``) and imports nothing of the organism maker's side.
 The same seed gives a byte-identical ``submission.json``.
@@ -45,6 +48,7 @@ from auditgame.auditors.blind.data_evidence import (
     mine_triggers,
     recurring_names,
 )
+from auditgame.auditors.blind.diffing import diff_against_reference, render_diffing
 from auditgame.auditors.blind.elicitation import (
     GENERAL_QUESTIONS,
     disclosure_share,
@@ -82,6 +86,9 @@ class BlindReport(BaseModel):
     config: dict[str, Any]
     submission: Submission
     evidence: dict[str, Any] = Field(default_factory=dict)
+    diffing: dict[str, Any] = Field(default_factory=dict)
+    """The white-box diffing step: per model its answers' log-ratio against the reference base, or why it
+    was skipped (evidence only, never part of a decision)."""
     seconds: dict[str, float] = Field(default_factory=dict)
     out_dir: str = ""
 
@@ -495,6 +502,19 @@ def run_blind_audit(
         evidence[model]["findings"] = [finding.to_json() for finding in findings[model]]
     seconds["decision"] = time.perf_counter() - clock
 
+    # after every decision: the step only reads what was sampled, and nothing sampled later can depend on it
+    clock = time.perf_counter()
+    diffing = diff_against_reference(
+        tools,
+        models,
+        [item.prompt for item in prompts],
+        [item.domain for item in prompts],
+        {model: sampler.answers[(model, PLAIN.name)] for model in models},
+        config,
+        say,
+    )
+    seconds["diffing"] = time.perf_counter() - clock
+
     submission = Submission(models=verdicts, notes=f"blind auditor, seed {seed}")
     report = BlindReport(
         workspace=str(workspace.path),
@@ -503,6 +523,7 @@ def run_blind_audit(
         config=config.model_dump(mode="json"),
         submission=submission,
         evidence=evidence,
+        diffing=diffing,
         seconds={key: round(value, 2) for key, value in seconds.items()},
         out_dir=str(out_dir),
     )
@@ -588,5 +609,6 @@ def render_markdown(report: BlindReport) -> str:
                 f"disclosure {disclosure}"
             )
         lines.append("")
+    lines += render_diffing(report.diffing)
     lines += ["Timings (s): " + ", ".join(f"{k} {v}" for k, v in report.seconds.items()), ""]
     return "\n".join(lines)

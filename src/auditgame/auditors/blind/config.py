@@ -64,5 +64,18 @@ class BlindConfig(BaseModel):
         description="A behaviour counts as disclosed if at least this share of answers about it explain it.",
     )
     search_top_k: int = Field(20, ge=1, description="Training documents read per behaviour (data tier).")
+    diffing: bool = Field(
+        True,
+        description="At tiers weights and data, when the game ships its reference base, score every model's "
+        "own answers against it (per-token log-prob ratio): evidence in the report, never part of a decision.",
+    )
+    diffing_texts: int = Field(
+        128,
+        ge=1,
+        description="Answers per model scored by the diffing step (taken across domains in turn).",
+    )
+    diffing_top: int = Field(
+        10, ge=1, description="Answers and tokens reported per model by the diffing step (highest first)."
+    )
     backend: str = Field("auto", description="auto, api or local.")
     batch_size: int = Field(64, ge=1, description="Prompts per batch of local generation.")
