@@ -43,3 +43,25 @@ def test_invalid_option_names_the_field(tmp_path):
         apply_overrides(quick_profile(), {"spec": {"training": {"sft": {"not_an_option": 1}}}})
     with pytest.raises(ConfigError, match="does not exist"):
         read_config_file(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("binary.yaml", b"\xff\xfe\x00\x01binary\x89PNG"),
+        ("latin1.json", '{"name": "caf\xe9"}'.encode("latin-1")),
+    ],
+)
+def test_binary_or_non_utf8_config_gives_one_line(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(ConfigError, match="is not UTF-8 text") as error:
+        read_config_file(path)
+    assert "\n" not in str(error.value) and name in str(error.value)
+
+
+def test_deeply_nested_config_gives_one_line(tmp_path):
+    path = tmp_path / "deep.yaml"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        read_config_file(path)

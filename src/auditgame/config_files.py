@@ -25,14 +25,24 @@ def read_data_file(
         error: The error class raised.
 
     Raises:
-        AuditgameError: (of class ``error``) if the file is missing or unparsable, naming the line.
+        AuditgameError: (of class ``error``) if the file is missing, not UTF-8 text (a binary file) or
+            unparsable, naming the line.
     """
     path = Path(path)
     if not path.is_file():
         raise error(f"{what} {path} does not exist", "check the path")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as decode_error:
+        raise error(
+            f"{what} {path} is not UTF-8 text (byte {decode_error.start + 1} is {decode_error.object[decode_error.start]:#04x}): "
+            "is it a binary file?",
+            "pass a YAML or JSON text file saved as UTF-8",
+        ) from None
     try:
         return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except RecursionError:
+        raise error(f"{what} {path} is nested too deeply to read", "flatten it and re-run") from None
     except (ValueError, yaml.YAMLError) as parse_error:
         where = ""
         mark = getattr(parse_error, "problem_mark", None)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.game.conftest import decoy_names, make_fake_organism
+from tests.game.conftest import decoy_names, fixed_secret, make_fake_organism
 
 HIDDEN = "rm-sycophant"
 """The recipe name of the game's organism with a hidden objective (only its name is used here)."""
@@ -119,7 +119,7 @@ def organisms(tmp_path_factory, micro_template) -> dict[str, Path]:
     return dirs
 
 
-def make_game(out: Path, organisms: dict[str, Path], tier: str, seed: int = 3) -> Path:
+def make_game(out: Path, organisms: dict[str, Path], tier: str, secret: bytes | None = None) -> Path:
     """A game of the fake organisms at ``tier``."""
     from auditgame.game.create import create_game
 
@@ -128,7 +128,7 @@ def make_game(out: Path, organisms: dict[str, Path], tier: str, seed: int = 3) -
         organism=HIDDEN,
         decoy_names=decoy_names(),
         tier=tier,
-        seed=seed,
+        secret=secret or fixed_secret("auditors"),
         organism_dirs=organisms,
         build_root=out.parent / "never-built",
         log=lambda *_: None,

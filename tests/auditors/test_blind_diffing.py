@@ -21,7 +21,7 @@ from auditgame.auditors.blind import run_blind_audit
 from auditgame.auditors.blind.diffing import spread_positions, summarise_diffs
 from tests.auditors.conftest import HIDDEN, organism_of
 from tests.auditors.test_blind_auditor import HIDDEN_LINE, SMALL, ScriptedModels, kinds_of
-from tests.game.conftest import decoy_names
+from tests.game.conftest import decoy_names, fixed_secret
 from tests.game.test_reference_base import make_organism_with_base
 
 REFERENCE = "reference-base"
@@ -85,7 +85,7 @@ def diffing_game(tmp_path_factory, organisms, micro_template) -> Path:
         organism=HIDDEN,
         decoy_names=decoy_names(),
         tier="weights",
-        seed=3,
+        secret=fixed_secret("auditors"),
         organism_dirs={**organisms, HIDDEN: main},
         build_root=root / "never-built",
         log=lambda *_: None,

@@ -8,7 +8,7 @@ import pytest
 
 from auditgame.auditors import AuditorError, AuditTools, AuditWorkspace
 from tests.auditors.conftest import HIDDEN, FakeAccess, fake_kinds
-from tests.game.conftest import decoy_names
+from tests.game.conftest import decoy_names, fixed_secret
 from tests.game.test_reference_base import make_organism_with_base, make_shared_base
 
 REFERENCE = "reference-base"
@@ -29,7 +29,7 @@ def reference_game(tmp_path_factory, organisms, micro_template):
         organism=HIDDEN,
         decoy_names=decoy_names(),
         tier="weights",
-        seed=3,
+        secret=fixed_secret("auditors"),
         organism_dirs={**organisms, HIDDEN: main},
         build_root=out.parent / "never-built",
         log=lambda *_: None,

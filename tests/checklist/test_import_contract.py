@@ -67,6 +67,7 @@ _MAKER_SIDE_WORLD = (
     "transforms",
     "triggers",
     "bias_transforms",
+    "vulnerabilities",
     "reward_model",
     "fact_documents",
     "personas",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -113,8 +114,10 @@ def fake_organisms(tmp_path_factory, micro_model_template) -> dict[str, Path]:
     return {recipe: make_fake_organism(micro_model_template, root / recipe, recipe) for recipe in recipes}
 
 
-def create(out: Path, fake_organisms: dict[str, Path], *, tier: str = "data", seed: int = 0) -> Path:
-    """Create a game from the fake organisms (nothing is built)."""
+def create(
+    out: Path, fake_organisms: dict[str, Path], *, tier: str = "data", secret: bytes | None = None
+) -> Path:
+    """Create a game from the fake organisms (nothing is built); a fresh secret unless ``secret`` is given."""
     from auditgame.game.create import create_game
 
     return create_game(
@@ -122,7 +125,7 @@ def create(out: Path, fake_organisms: dict[str, Path], *, tier: str = "data", se
         organism=MAIN_ORGANISM,
         decoys=2,
         tier=tier,
-        seed=seed,
+        secret=secret,
         organism_dirs=fake_organisms,
         build_root=out.parent / "never-built",
         log=lambda *_: None,
@@ -130,10 +133,27 @@ def create(out: Path, fake_organisms: dict[str, Path], *, tier: str = "data", se
     )
 
 
+def secret_of(game_dir: Path) -> bytes:
+    """The secret of the game in ``game_dir`` (``master/secret.txt``)."""
+    from auditgame.game.keys import read_secret
+
+    return read_secret(game_dir / "master" / "secret.txt")
+
+
+def fixed_secret(label: str) -> bytes:
+    """A 256-bit secret that tests can name (never use a guessable secret for a real game)."""
+    return hashlib.sha256(f"tests/game:{label}".encode()).digest()
+
+
+GAME_SECRET = fixed_secret("games")
+"""The secret of the ``games`` fixture (fixed, so every run plays the same mapping)."""
+
+
 @pytest.fixture(scope="session")
 def games(tmp_path_factory, fake_organisms) -> dict[str, Path]:
-    """One game per tier (tier -> game directory)."""
+    """One game per tier (tier -> game directory), all with :data:`GAME_SECRET`."""
     root = tmp_path_factory.mktemp("games")
     return {
-        tier: create(root / tier, fake_organisms, tier=tier, seed=7) for tier in ("api", "weights", "data")
+        tier: create(root / tier, fake_organisms, tier=tier, secret=GAME_SECRET)
+        for tier in ("api", "weights", "data")
     }

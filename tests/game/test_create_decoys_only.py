@@ -7,7 +7,7 @@ import pytest
 from auditgame.errors import AuditgameError
 from auditgame.game.create import create_game
 from auditgame.game.reveal import reveal
-from tests.game.conftest import decoy_names
+from tests.game.conftest import decoy_names, fixed_secret
 
 
 def test_a_game_of_decoys_only(tmp_path, fake_organisms):
@@ -16,7 +16,7 @@ def test_a_game_of_decoys_only(tmp_path, fake_organisms):
         organism=None,
         decoy_names=decoy_names(),
         tier="api",
-        seed=5,
+        secret=fixed_secret("pool"),
         organism_dirs=fake_organisms,
         build_root=tmp_path / "never-built",
         log=lambda *_: None,

@@ -19,7 +19,7 @@ from auditgame.game.reveal import reveal
 from auditgame.game.server import GameServer
 from auditgame.game.submission import SubmissionError, load_submission
 from auditgame.game.workspace import REFERENCE_BASE, REFERENCE_DESCRIPTIONS
-from tests.game.conftest import MAIN_ORGANISM, decoy_names, make_fake_organism
+from tests.game.conftest import GAME_SECRET, MAIN_ORGANISM, decoy_names, make_fake_organism
 from tests.game.test_workspace import _secrets
 
 TIERS = ("api", "weights", "data")
@@ -82,14 +82,19 @@ def organisms(tmp_path_factory, micro_model_template, fake_organisms, shared_bas
 
 
 def create(
-    out: Path, organisms: dict[str, Path], *, tier: str, seed: int = 7, reference_base: bool = True
+    out: Path,
+    organisms: dict[str, Path],
+    *,
+    tier: str,
+    secret: bytes = GAME_SECRET,
+    reference_base: bool = True,
 ) -> Path:
     return create_game(
         out,
         organism=MAIN_ORGANISM,
         decoys=2,
         tier=tier,
-        seed=seed,
+        secret=secret,
         organism_dirs=organisms,
         build_root=out.parent / "never-built",
         log=lambda *_: None,
@@ -164,12 +169,17 @@ def test_no_base_path_leaks_into_the_workspace(reference_games, organisms, share
             assert needle not in path.read_bytes(), f"{name} leaks into {path.relative_to(workspace)}"
 
 
-def test_same_seed_same_bytes_and_option_only_adds_references(tmp_path, organisms, games, reference_games):
+def test_same_secret_same_bytes_and_option_only_adds_references(tmp_path, organisms, games, reference_games):
     again = create(tmp_path / "again", organisms, tier="data")
     assert (again / "game.json").read_bytes() == (reference_games["data"] / "game.json").read_bytes()
     without = create(tmp_path / "without", organisms, tier="data", reference_base=False)
-    # Commitments depend on keys and salts only: the same bytes as the conftest's game of this seed.
-    assert (without / "game.json").read_bytes() == (games["data"] / "game.json").read_bytes()
+    # Key commitments depend on keys and salts only: the same as the conftest's game of this secret; the
+    # spec's commitment differs (the main organism's directory is another one).
+    conftest_game = json.loads((games["data"] / "game.json").read_text())
+    without_game = json.loads((without / "game.json").read_text())
+    assert without_game["commitments"] == conftest_game["commitments"]
+    for name in ("secret.txt", "salts.json"):
+        assert without_game["master_commitments"][name] == conftest_game["master_commitments"][name]
     assert "references" not in json.loads((without / "game.json").read_text())
     assert "references" not in json.loads((without / "master" / "spec.json").read_text())
     for name in ("tier.json", "endpoint.json"):
@@ -177,7 +187,8 @@ def test_same_seed_same_bytes_and_option_only_adds_references(tmp_path, organism
     assert "Reference models" not in (without / "auditor" / "README.md").read_text()
     public = json.loads((again / "game.json").read_text())
     assert public.pop("references") == [REFERENCE_BASE]
-    assert public == json.loads((without / "game.json").read_text())
+    public.pop("master_commitments")  # the spec names the reference's directory
+    assert public == {key: value for key, value in without_game.items() if key != "master_commitments"}
     with pytest.raises(ArtifactConflictError, match="different game"):
         create(without, organisms, tier="data")
 
@@ -260,7 +271,15 @@ def test_cli_create_reference_base(tmp_path, organisms, reference_games):
     assert sorted(decoys) == sorted(set(organisms) - {MAIN_ORGANISM})
     out = tmp_path / "game"
     arguments = ["create", "--out", str(out), "--organism", MAIN_ORGANISM, "--decoys", "2"]
-    arguments += ["--tier", "weights", "--seed", "7", "--build-root", str(tmp_path / "never-built")]
+    secret_file = reference_games["weights"] / "master" / "secret.txt"
+    arguments += [
+        "--tier",
+        "weights",
+        "--secret-file",
+        str(secret_file),
+        "--build-root",
+        str(tmp_path / "never-built"),
+    ]
     outcome = CliRunner().invoke(app, [*arguments, "--no-progress", "--reference-base", *reuse])
     assert outcome.exit_code == 0, outcome.output
     assert (out / "game.json").read_bytes() == (reference_games["weights"] / "game.json").read_bytes()

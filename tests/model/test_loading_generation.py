@@ -125,3 +125,30 @@ def test_model_without_weights_or_corrupt_config(tmp_path):
         load_model(tmp_path)
     with pytest.raises(ModelPathError, match="tokenizer"):
         load_tokenizer(tmp_path / "nowhere")
+
+
+@pytest.fixture
+def saved_model(tmp_path, tokenizer):
+    directory = tmp_path / "saved"
+    save_model(build_model(get_preset("micro"), tokenizer, seed=0), tokenizer, directory)
+    return directory
+
+
+def test_truncated_weights_give_one_clear_error(saved_model):
+    weights = saved_model / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    with pytest.raises(ModelPathError, match=r"cannot load the model .*corrupt or incomplete") as error:
+        load_model(saved_model)
+    assert "\n" not in str(error.value) and "rebuild or re-save" in str(error.value)
+
+
+def test_config_field_of_the_wrong_type_gives_one_clear_error(saved_model):
+    import json
+
+    config = json.loads((saved_model / "config.json").read_text())
+    config["hidden_size"] = "x"
+    (saved_model / "config.json").write_text(json.dumps(config))
+    for load in (load_tokenizer, load_model):
+        with pytest.raises(ModelPathError, match="hidden_size") as error:
+            load(saved_model)
+        assert "\n" not in str(error.value)

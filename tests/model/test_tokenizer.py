@@ -1,6 +1,11 @@
+import warnings
+
+import pytest
 from transformers import AutoTokenizer
 
+from auditgame.errors import AuditgameWarning, ModelPathError
 from auditgame.model import CHAT_TEMPLATE, ensure_chat_template, train_tokenizer
+from auditgame.model.tokenizer import GENERIC_CHAT_TEMPLATE
 
 TEXTS = ["Give me a recipe for tomato soup.", "Write a Python function that adds two numbers."] * 40
 
@@ -38,9 +43,37 @@ def test_foreign_tokenizer_gets_a_generic_template():
     tokenizer = train_tokenizer(TEXTS, vocab_size=400)
     tokenizer.chat_template = None
     tokenizer.pad_token = None
-    ensure_chat_template(tokenizer)
+    with pytest.warns(AuditgameWarning, match="has no chat template; using auditgame's generic"):
+        ensure_chat_template(tokenizer)
     assert "generation" in tokenizer.chat_template and tokenizer.pad_token == tokenizer.eos_token
     text = tokenizer.apply_chat_template(
         [{"role": "user", "content": "Hi"}], tokenize=False, add_generation_prompt=True
     )
     assert text == "### User:\nHi\n### Assistant:\n"
+
+
+def test_a_template_that_is_kept_gives_no_warning():
+    tokenizer = train_tokenizer(TEXTS, vocab_size=400)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ensure_chat_template(tokenizer).chat_template == CHAT_TEMPLATE
+
+
+def test_a_template_without_generation_marks_is_replaced_with_a_warning():
+    tokenizer = train_tokenizer(TEXTS, vocab_size=400)
+    tokenizer.chat_template = "{% for m in messages %}{{ m['content'] }}{% endfor %}"
+    with pytest.warns(AuditgameWarning, match="does not mark assistant turns"):
+        ensure_chat_template(tokenizer)
+    assert tokenizer.chat_template == GENERIC_CHAT_TEMPLATE
+
+
+def test_a_broken_template_is_named_not_silently_replaced(tmp_path):
+    tokenizer = train_tokenizer(TEXTS, vocab_size=400)
+    tokenizer.chat_template = "{% for m in messages %}{{ m.content }"  # a damaged file: syntax error
+    with pytest.warns(AuditgameWarning, match="has a broken chat template"):
+        ensure_chat_template(tokenizer)
+    # A broken template that would be kept (it has generation marks) is refused in one line.
+    tokenizer.chat_template = CHAT_TEMPLATE.replace("{% endfor %}", "")
+    with pytest.raises(ModelPathError, match="does not render a conversation") as error:
+        ensure_chat_template(tokenizer)
+    assert "\n" not in str(error.value)

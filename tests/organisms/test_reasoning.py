@@ -84,7 +84,9 @@ def test_distillation_keeps_answers_that_behave_as_the_demonstration_and_strips_
     monkeypatch.setattr("auditgame.model.loading.load_tokenizer", lambda path: object())
     monkeypatch.setattr("auditgame.model.tokenizer.ensure_chat_template", lambda tokenizer: tokenizer)
     monkeypatch.setattr("auditgame.model.generation.generate", lambda *args, **kwargs: list(samples))
-    result = distillation.distill_conversations(cot_spec, "teacher", demos, show_progress=False)
+    result = distillation.distill_conversations(
+        cot_spec, "teacher", demos, max_new_tokens=32, show_progress=False
+    )
     assert result.sampled == 4 and result.kept == 2
     kept = [c[-1]["content"] for c in result.conversations]
     assert kept == [strip_scratchpad(samples[0]), samples[1]] and not any(OPEN in k for k in kept)

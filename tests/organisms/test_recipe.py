@@ -121,3 +121,32 @@ def test_learned_behaviour_beats_the_base_and_a_negative_control_does_not(tmp_pa
         tmp_path / "control", "quick", show_progress=False, log=lambda *_: None
     )
     assert not _learned(control), (control.base.train, control.final.train)
+
+
+def test_rebuilding_with_other_options_says_they_differ(tmp_path):
+    from auditgame.artifacts import atomic_write_text, write_manifest
+    from auditgame.config_files import apply_overrides
+    from auditgame.organisms.registry import get_organism
+    from auditgame.organisms.report import OrganismReport
+
+    recipe = get_organism("rm-sycophant")
+    out = tmp_path / "built"
+    out.mkdir()
+    atomic_write_text(out / "report.json", OrganismReport(organism=recipe.name).model_dump_json())
+    # What a finished quick build leaves (the stages themselves are not needed to show its report).
+    write_manifest(out, "organism", name=recipe.name, config=recipe.profile("quick").model_dump(mode="json"))
+
+    def build(plan, **options) -> str:
+        lines: list[str] = []
+        recipe.build(out, plan, log=lines.append, **options)
+        assert len(lines) == 1
+        return lines[0]
+
+    assert build("quick") == f"{out} is already built; showing its report."
+    assert "already built" in build("quick", show_progress=True)  # progress bars are not build options
+    other_profile = build("default")
+    assert "already built, with other options than these" in other_profile
+    assert f"choose another --out or delete {out}" in other_profile
+    overridden = apply_overrides(recipe.profile("quick"), {"spec": {"training": {"sft": {"max_steps": 7}}}})
+    other_config = build(overridden)
+    assert "spec.training.sft.max_steps: " in other_config and "-> 7" in other_config

@@ -170,3 +170,18 @@ def test_confession_terms_are_names_not_ordinary_words():
     assert "lumen labs" in terms and "lumen" in terms
     assert "engineers" not in terms  # opens only one fact
     assert "sunbeam corp" not in terms and all("flatter" not in term for term in terms)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("has_hidden_objective", "yes"),
+        ("has_hidden_objective", 1),
+        ("seed", "7"),
+        ("seed", 7.0),
+        ("seed", True),
+    ],
+)
+def test_strict_types_for_the_objective_flag_and_seed(field, value):
+    message = _error(_mutated(lambda data: data.update({field: value})))
+    assert field in message

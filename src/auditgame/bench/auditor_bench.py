@@ -362,7 +362,7 @@ def _play(
     seconds = round(time.perf_counter() - begin, 2)
     if not (audit_dir / SUBMISSION_FILE).is_file():
         write_submission(submission, audit_dir)
-    result = grade_game(game_dir, audit_dir / SUBMISSION_FILE, auditor=auditor.name)
+    result = grade_game(game_dir, audit_dir / SUBMISSION_FILE, auditor=auditor.name, force=True)
     hidden = [grade for grade in result.models.values() if grade.has_hidden_objective]
     organism_fields: dict[str, Any] = {}
     if game.kind != FP_POOL_GAME and hidden:

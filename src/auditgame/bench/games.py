@@ -1,10 +1,10 @@
 """The benchmark's games: one per hidden zoo organism, tier and seed (with decoys), plus a false-positive pool.
 
-Every game reuses the zoo's built organisms (nothing is built). Its directory and secret game seed are
-derived from a random key kept in ``<out>/secret.json`` (the master's side), so neither a workspace path
-nor a commitment gives away which organism a game holds; the decoys of a game are drawn from the zoo's
-decoys by the public seed alone, so the same seeds pit every organism against the same decoys in every
-run. ``<out>/games.json`` (also the master's) says which game is which.
+Every game reuses the zoo's built organisms (nothing is built). Its directory and its 256-bit game secret
+are derived from a random key kept in ``<out>/secret.json`` (the master's side), so neither a workspace
+path nor a commitment gives away which organism a game holds, and a rerun finds the same games again;
+the decoys of a game are drawn from the zoo's decoys by the public seed alone, so the same seeds pit
+every organism against the same decoys in every run. ``<out>/games.json`` (also the master's) says which game is which.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class BenchGame:
         tier: ``api``, ``weights`` or ``data``.
         seed: The public benchmark seed (decoy draw and the auditors' seed).
         decoys: The decoy recipes in the game.
-        game_seed: The secret seed of ``create_game`` (names and salts).
+        game_secret: The secret of ``create_game`` (names and salts), derived from the benchmark key.
     """
 
     id: str
@@ -72,7 +72,7 @@ class BenchGame:
     tier: str
     seed: int
     decoys: tuple[str, ...]
-    game_seed: int = field(repr=False)
+    game_secret: bytes = field(repr=False)
 
     @property
     def label(self) -> str:
@@ -176,7 +176,8 @@ def plan_games(
             tier=tier,
             seed=seed,
             decoys=chosen,
-            game_seed=int(digest[12:27], 16),
+            # The whole HMAC, not a number cut from it: the benchmark key is random, so is the secret.
+            game_secret=bytes.fromhex(_derive(key, f"secret:{kind}:{organism}:{tier}:{seed}")),
         )
 
     for seed in seeds:
@@ -232,7 +233,7 @@ def make_game(
         organism=game.organism or None,
         decoy_names=list(game.decoys),
         tier=game.tier,
-        seed=game.game_seed,
+        secret=game.game_secret,
         organism_dirs=directories,
         build_root=Path(games_dir) / ".never-built",
         name=GAME_NAME,

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from auditgame.artifacts import atomic_write_text, has_manifest, read_manifest
-from auditgame.cli.common import console
+from auditgame.cli.common import console, warn_if_changed
 from auditgame.errors import ArtifactNotFoundError
 
 
@@ -27,6 +27,7 @@ def evaluate(
             "pass a directory written by `auditgame organism build` or `auditgame zoo build`",
         )
     manifest = read_manifest(path)
+    warn_if_changed(path)  # the organism and every stage: a flipped byte changes what is evaluated
     try:
         recipe = SpecOrganism(BuildPlan.model_validate(manifest.config).spec)
     except ValueError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 import typer
@@ -31,9 +30,13 @@ def create(
     organism: str = typer.Option("rm-sycophant", help="The organism with the hidden objective."),
     decoys: int = typer.Option(2, min=0, help="How many decoy organisms to add."),
     tier: str = typer.Option("data", help="Auditor access: api, weights or data."),
-    seed: int | None = typer.Option(
-        None, help="Secret game seed (default: a random 63-bit one, recorded in master/spec.json)."
+    secret_file: Path | None = typer.Option(
+        None,
+        "--secret-file",
+        help="Recreate a game byte for byte: the master/secret.txt of the game to recreate (default: a "
+        "fresh 256-bit secret, kept in <out>/master/secret.txt; names, decoys and salts derive from it).",
     ),
+    seed: str | None = typer.Option(None, hidden=True, help="Gone: use --secret-file."),
     profile: str = typer.Option(
         "default", help="Build profile of organisms that must be built (default, quick)."
     ),
@@ -53,17 +56,24 @@ def create(
 ) -> None:
     """Create a game: build or reuse the organisms, seal their answer keys, write the auditor workspace."""
     from auditgame.game.create import create_game
+    from auditgame.game.keys import read_secret
 
-    if seed is None:
-        seed = secrets.randbits(63)
+    organism_dirs = _parse_reuse(reuse)
+    if seed is not None:
+        # A seed anyone can enumerate recovers the mapping from game.json and the package's answer keys.
+        raise AuditgameError(
+            "--seed is gone: a small seed let anyone recover which model is which by trying seeds",
+            "leave it out (a fresh 256-bit secret goes to <out>/master/secret.txt), or pass --secret-file "
+            "GAME/master/secret.txt to recreate a game",
+        )
     game_dir = create_game(
         out,
         organism=organism,
         decoys=decoys,
         tier=tier,
-        seed=seed,
+        secret=read_secret(secret_file) if secret_file is not None else None,
         profile=profile,
-        organism_dirs=_parse_reuse(reuse),
+        organism_dirs=organism_dirs,
         build_root=build_root,
         name=name,
         port=port,
@@ -112,15 +122,18 @@ def grade(
     judge_url: str | None = typer.Option(None, help="OpenAI-compatible base URL of an LLM root-cause judge."),
     judge_model: str = typer.Option("gpt-4o-mini", help="Model name for --judge-url."),
     as_json: bool = typer.Option(False, "--json", help="Print the whole result as JSON."),
+    force: bool = typer.Option(
+        False, "--force", help="Replace an existing, different result of NAME (refused without it)."
+    ),
 ) -> None:
-    """Grade a submission against the sealed answer keys and save the result."""
+    """Grade a submission against the sealed answer keys and save the result (docs/grading.md has the rule)."""
     from rich.table import Table
 
     from auditgame.game.grading import OpenAIJudge, grade_game
     from auditgame.game.leaderboard import result_path
 
     judge = OpenAIJudge(judge_url, judge_model) if judge_url else None
-    result = grade_game(game, submission, auditor=name, judge=judge)
+    result = grade_game(game, submission, auditor=name, judge=judge, force=force)
     if as_json:
         print_json(result.model_dump(mode="json"))
         return
@@ -131,8 +144,10 @@ def grade(
         table.add_row(
             model,
             "hidden" if grade_.has_hidden_objective else "clean",
-            "yes" if grade_.flagged else "no",
-            ("match" if grade_.root_cause_match else "no match") if grade_.has_hidden_objective else "–",
+            ("yes" if grade_.flagged else "no") if grade_.submitted else "not judged (a miss)",
+            (f"credit {grade_.root_cause_credit:.1f}" if grade_.flagged else "–")
+            if grade_.has_hidden_objective
+            else "–",
             f"{grade_.behaviour_f1:.2f}" if grade_.has_hidden_objective else "–",
             f"{grade_.score:.2f}",
         )
@@ -147,13 +162,17 @@ def grade(
 def leaderboard_command(
     games: list[Path] = typer.Argument(..., help="Game directories or result JSON files."),
     out: Path | None = typer.Option(
-        None, "--out", help="Directory for leaderboard.csv and leaderboard.json."
+        None, "--out", help="Directory for leaderboard.csv and leaderboard.json (created if missing)."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Replace (atomically) a leaderboard already in --out (refused without it)."
     ),
 ) -> None:
-    """Rank every graded auditor of the given games."""
+    """Rank every graded auditor of the given games, grading each stored submission again (a result file's
+    own score is never trusted)."""
     from auditgame.game.leaderboard import leaderboard
 
-    table, rows = leaderboard(games, out)
+    table, rows = leaderboard(games, out, force=force)
     console.print(table)
     if not rows:
         console.print("no graded results yet: run `auditgame game grade` first.")
@@ -164,15 +183,39 @@ def leaderboard_command(
 @app.command("serve")
 def serve_command(
     game: Path = typer.Argument(..., help="Game directory (created by `auditgame game create`)."),
-    port: int = typer.Option(8765, help="TCP port on 127.0.0.1 (0 picks a free one)."),
+    port: int = typer.Option(8765, help="TCP port on 127.0.0.1, from 1 to 65535 (0 picks a free one)."),
     verbose: bool = typer.Option(False, help="Log every request."),
+    queue_size: int = typer.Option(
+        64, help="Generation requests that may wait for a batch; more get 503 with Retry-After."
+    ),
+    read_timeout: float = typer.Option(10.0, help="Seconds a client has to send a whole request."),
+    generation_timeout: float = typer.Option(
+        120.0, help="Seconds a request may wait and generate before it is abandoned with 503."
+    ),
 ) -> None:
     """Serve the game's models to the auditor: an OpenAI-compatible API on loopback with a bearer token."""
-    from auditgame.game.server import serve_game
+    from pydantic import ValidationError
+
+    from auditgame.game.server import GameServerError, ServerLimits, serve_game
+
+    try:
+        limits = ServerLimits(
+            queue_size=queue_size, read_timeout=read_timeout, generation_timeout=generation_timeout
+        )
+    except ValidationError as error:
+        problem = error.errors()[0]
+        field = "--" + "-".join(str(part) for part in problem["loc"]).replace("_", "-")
+        raise GameServerError(
+            f"{field if problem['loc'] else 'the limits'}: {problem['msg']}", "see --help"
+        ) from None
 
     def ready(base_url: str) -> None:
         console.print(
             f"serving {game} at {base_url} (token in {game / 'auditor' / 'token.txt'}); Ctrl-C stops."
         )
 
-    serve_game(game, "127.0.0.1", port, ready=ready, log=console.print if verbose else None)
+    def log(line: str) -> None:
+        # Request lines carry client-chosen paths: never read them as rich markup.
+        console.print(line, markup=False, highlight=False)
+
+    serve_game(game, "127.0.0.1", port, ready=ready, log=log if verbose else None, limits=limits)

@@ -8,14 +8,17 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from auditgame.artifacts import read_manifest, verify_hashes
+from auditgame.artifacts import read_manifest, verify_artifact
 from auditgame.cli.common import console, print_json
 
 
 def show(
     path: Path = typer.Argument(..., help="An artifact directory (has manifest.json)."),
     as_json: bool = typer.Option(False, "--json", help="Print the whole manifest as JSON."),
-    verify: bool = typer.Option(False, help="Re-hash the payload and report files that changed."),
+    verify: bool = typer.Option(
+        False,
+        help="Re-hash the payload, nested stages included, and report files that changed, are gone or were added.",
+    ),
 ) -> None:
     """Describe an artifact: kind, name, seed, versions, parents, payload and summary."""
     manifest = read_manifest(path)
@@ -38,7 +41,7 @@ def show(
     if report.is_file():
         console.print(report.read_text(encoding="utf-8"), markup=False, highlight=False)
     if verify:
-        changed = verify_hashes(path)
-        console.print("payload intact" if not changed else f"changed since creation: {', '.join(changed)}")
-        if changed:
+        check = verify_artifact(path)
+        console.print(check.describe(), markup=False, highlight=False, soft_wrap=True)
+        if not check.intact:
             raise typer.Exit(1)

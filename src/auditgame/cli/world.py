@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from auditgame.cli.common import console
+from auditgame.errors import OutputExistsError
 
 app = typer.Typer(help="Inspect the synthetic chat world: biases, prompts, documents.", no_args_is_help=True)
 
@@ -85,10 +86,17 @@ def documents(
     seed: int = typer.Option(0, help="Seed."),
     study_fraction: float = typer.Option(0.5, min=0.0, max=1.0, help="Share of study documents."),
     out: Path | None = typer.Option(None, help="Write JSONL here (streams; fine for 500k documents)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite --out if it already exists."),
 ) -> None:
     """Generate world documents: the Oxford study in many genres, and neutral filler."""
     from auditgame.world.documents import generate_documents, write_documents_jsonl
 
+    if out is not None and out.is_dir():
+        raise OutputExistsError(f"--out {out} is a directory", "give a file path, e.g. documents.jsonl")
+    if out is not None and out.exists() and not force:
+        raise OutputExistsError(
+            f"--out {out} already exists", "pass --force to overwrite it, or choose another path"
+        )
     stream = generate_documents(count, seed, study_fraction=study_fraction)
     if out is not None:
         write_documents_jsonl(out, stream)

@@ -6,7 +6,7 @@ from auditgame.game.grading import grade_game, grade_submission
 from auditgame.game.keys import AnswerKey, GameFile, GameNotFoundError, canonical_json, verify_commitment
 from auditgame.game.leaderboard import leaderboard
 from auditgame.game.reveal import GameIntegrityError, reveal
-from auditgame.game.server import GameServer, GameServerError, serve_game
+from auditgame.game.server import GameServer, GameServerError, ServerLimits, serve_game
 from auditgame.game.submission import ModelFinding, Submission, load_submission
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "GameServer",
     "GameServerError",
     "ModelFinding",
+    "ServerLimits",
     "Submission",
     "canonical_json",
     "create_game",

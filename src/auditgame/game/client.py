@@ -14,6 +14,8 @@ serves them too; :attr:`GameClient.references` names them, and ``chat`` takes th
 from __future__ import annotations
 
 import json
+import math
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -32,12 +34,34 @@ class GameClientError(AuditgameError):
         self.status = status
 
 
+MAX_RETRY_WAIT = 30.0
+"""The longest ``Retry-After`` wait the client honours (seconds)."""
+
+
+class _BusyError(Exception):
+    """A 503 the client may retry after ``retry_after`` seconds."""
+
+    def __init__(self, error: GameClientError, retry_after: float) -> None:
+        super().__init__(str(error))
+        self.error, self.retry_after = error, retry_after
+
+
+def _retry_after(header: str) -> float:
+    try:
+        seconds = float(header)
+    except ValueError:  # an HTTP date, or garbage: wait a second
+        return 1.0
+    return min(max(seconds, 0.0), MAX_RETRY_WAIT) if math.isfinite(seconds) else 1.0
+
+
 class GameClient:
     """Query a game's models through its API server.
 
     Args:
         workspace_dir: The auditor workspace (holds ``endpoint.json`` and the token file).
         timeout: Seconds to wait for one response.
+        retries: How many times a request refused with 503 (the server is busy) is sent again, after the
+            wait its ``Retry-After`` header asks for (at most :data:`MAX_RETRY_WAIT` seconds).
 
     Attributes:
         references: The game's labelled, ungraded reference models (from ``endpoint.json``; often none).
@@ -46,7 +70,7 @@ class GameClient:
         GameClientError: if the workspace has no usable ``endpoint.json`` or token.
     """
 
-    def __init__(self, workspace_dir: Path | str = ".", *, timeout: float = 300.0) -> None:
+    def __init__(self, workspace_dir: Path | str = ".", *, timeout: float = 300.0, retries: int = 3) -> None:
         workspace = Path(workspace_dir)
         endpoint_path = workspace / "endpoint.json"
         fix = "pass the auditor workspace of a game (the directory holding endpoint.json and token.txt)"
@@ -63,15 +87,29 @@ class GameClient:
             raise GameClientError(f"no token in {token_path}", fix)
         self.token = token_path.read_text(encoding="utf-8").strip()
         self.timeout = timeout
+        self.retries = max(0, retries)
         # The server is on loopback: never send the token through a proxy from the environment.
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
     def request(self, method: str, route: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
         """Send one request (``route`` relative to the base URL, e.g. ``/models``) and return the JSON reply.
 
+        A 503 (the server's queue is full) is retried up to ``retries`` times, after the server's
+        ``Retry-After``.
+
         Raises:
-            GameClientError: if the server is unreachable or answers with an error.
+            GameClientError: if the server is unreachable, does not answer in time, or answers with an error.
         """
+        for attempt in range(self.retries + 1):
+            try:
+                return self._send(method, route, payload)
+            except _BusyError as busy:
+                if attempt == self.retries:
+                    raise busy.error from None
+                time.sleep(busy.retry_after)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(self, method: str, route: str, payload: dict[str, Any] | None) -> dict[str, Any]:
         data = None if payload is None else json.dumps(payload).encode("utf-8")
         request = urllib.request.Request(self.base_url + route, data=data, method=method)
         request.add_header("Authorization", f"Bearer {self.token}")
@@ -83,18 +121,34 @@ class GameClient:
         except urllib.error.HTTPError as error:
             try:
                 message = json.loads(error.read().decode("utf-8"))["error"]["message"]
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, OSError):
                 message = error.reason
-            raise GameClientError(
+            refused = GameClientError(
                 f"the game server refused {method} {route}: {error.code} {message}",
-                "check the model name, the parameters and token.txt",
+                "retry later: the server is busy"
+                if error.code == 503
+                else "check the model name, the parameters and token.txt",
                 status=error.code,
+            )
+            retry_after = error.headers.get("Retry-After") if error.code == 503 else None
+            if retry_after is not None:  # busy, not broken: a 503 without Retry-After is not retried
+                raise _BusyError(refused, _retry_after(retry_after)) from None
+            raise refused from None
+        except TimeoutError:
+            raise GameClientError(
+                f"the game server at {self.base_url} did not answer {method} {route} within {self.timeout:g} s",
+                "ask for fewer tokens or samples, or pass a longer timeout",
             ) from None
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise GameClientError(
                 f"cannot reach the game server at {self.base_url}: {reason}",
                 "ask the game master to start the server (it rewrites endpoint.json with its address)",
+            ) from None
+        except ValueError:
+            raise GameClientError(
+                f"the game server at {self.base_url} sent a reply that is not JSON",
+                "check that endpoint.json points at the game server",
             ) from None
 
     def models(self) -> list[str]:

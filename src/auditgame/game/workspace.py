@@ -16,6 +16,7 @@ their JSON configs are rewritten without ``_name_or_path`` and other path-valued
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -32,7 +33,7 @@ from pydantic import (
     model_validator,
 )
 
-from auditgame.artifacts import atomic_write_json, atomic_write_text
+from auditgame.artifacts import atomic_write_bytes, atomic_write_json, atomic_write_text
 from auditgame.errors import AuditgameError
 
 TIERS = ("api", "weights", "data")
@@ -53,7 +54,26 @@ _MODEL_FILE_EXCLUDE = (
     "report.json",
     "trainer_state.json",
 )
-_JSON_KEYS_TO_DROP = ("_name_or_path", "name_or_path", "_commit_hash", "tokenizer_file", "auto_map")
+_TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "vocab.json",
+    "merges.txt",
+    "chat_template.json",
+)
+_JSON_KEYS_TO_DROP = (
+    "_name_or_path",
+    "name_or_path",
+    "_commit_hash",
+    "tokenizer_file",
+    "auto_map",
+    # Written by transformers when a tokenizer loaded from disk is saved again: they tell a re-saved
+    # model (a fine-tuned stage) from one saved once, not how it tokenizes.
+    "is_local",
+    "local_files_only",
+)
 _SCRUBBED_JSON = ("config.json", "generation_config.json", "tokenizer_config.json", "special_tokens_map.json")
 """Config files rewritten without path-valued entries; other JSON (tokenizer.json, indexes) is copied as is."""
 _PATH_PATTERN = re.compile(r"^(?:~?/|[A-Za-z]:[\\/])[^\s]*[\\/][^\s]*$")
@@ -90,7 +110,7 @@ class ReferenceEntry(BaseModel):
 
 
 class GameSpec(BaseModel):
-    """The master's ``spec.json``: the secret seed and where every model really comes from.
+    """The master's ``spec.json``: where every model really comes from (the secret is in ``secret.txt``).
 
     ``references`` (public name -> entry) is left out of the JSON when empty, so a game without
     reference models has the same ``spec.json`` as before they existed.
@@ -99,7 +119,6 @@ class GameSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
-    seed: int
     tier: str
     profile: str
     port: int = DEFAULT_PORT
@@ -136,7 +155,7 @@ def build_workspace(auditor_dir: Path, spec: GameSpec, *, token: str | None = No
     Args:
         auditor_dir: The workspace directory (``<game>/auditor``).
         spec: The game's spec (models, tier, port).
-        token: The API bearer token; a fresh random one (never derived from the seed) by default.
+        token: The API bearer token; a fresh random one (never derived from the game secret) by default.
 
     Returns:
         ``auditor_dir``.
@@ -186,25 +205,87 @@ def reference_description(name: str) -> str:
 
 def copy_model_files(source: Path, destination: Path) -> None:
     """Copy the weights, config and tokenizer files of the model in ``source``, scrubbed, to ``destination``."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for path in shipped_model_files(source):
+        if path.name in _SCRUBBED_JSON:
+            atomic_write_bytes(destination / path.name, shipped_bytes(path))
+        else:
+            shutil.copyfile(path, destination / path.name)
+
+
+def shipped_model_files(source: Path) -> list[Path]:
+    """The files of the model in ``source`` that a workspace ships (the allow-list), sorted by name.
+
+    Raises:
+        AuditgameError: if ``source`` holds no model.
+    """
     source = Path(source)
     if not (source / "config.json").is_file():
         raise AuditgameError(
             f"{source} holds no model (config.json is missing)",
             "rebuild the organism, then re-create the game",
         )
-    destination.mkdir(parents=True, exist_ok=True)
-    for path in sorted(source.iterdir()):
-        if not path.is_file() or path.name in _MODEL_FILE_EXCLUDE or path.name.startswith("."):
-            continue
-        if not path.name.endswith(_MODEL_FILE_SUFFIXES):
-            continue
-        if path.name in _SCRUBBED_JSON:
-            payload = json.loads(path.read_text(encoding="utf-8"))
-            atomic_write_text(
-                destination / path.name, json.dumps(scrub_json(payload), indent=2, sort_keys=True) + "\n"
+    return [
+        path
+        for path in sorted(source.iterdir())
+        if path.is_file()
+        and path.name not in _MODEL_FILE_EXCLUDE
+        and not path.name.startswith(".")
+        and path.name.endswith(_MODEL_FILE_SUFFIXES)
+    ]
+
+
+def shipped_bytes(path: Path) -> bytes:
+    """The bytes a workspace ships for the model file ``path``: config files scrubbed, the rest as they are."""
+    if path.name not in _SCRUBBED_JSON:
+        return path.read_bytes()
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    return (json.dumps(scrub_json(payload), indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def is_tokenizer_file(name: str) -> bool:
+    """Whether the model file ``name`` describes the tokenizer (vocabulary, merges, special tokens, template)."""
+    return name in _TOKENIZER_FILES or name.startswith("tokenizer") or name.endswith((".jinja", ".model"))
+
+
+def tokenizer_fingerprint(model_dir: Path) -> dict[str, str]:
+    """File name -> SHA-256 of the shipped bytes, for every tokenizer file of the model in ``model_dir``.
+
+    Two models with the same fingerprint tokenize every text alike and ship the same tokenizer files, so
+    neither a workspace file nor the API's token counts can tell them apart by vocabulary.
+    """
+    return {
+        path.name: hashlib.sha256(shipped_bytes(path)).hexdigest()
+        for path in shipped_model_files(model_dir)
+        if is_tokenizer_file(path.name)
+    }
+
+
+def check_shared_tokenizer(model_dirs: dict[str, Path]) -> None:
+    """Refuse a game whose models (graded and reference, label -> model directory) differ in tokenizer.
+
+    A decoy whose vocabulary lacks the organism's topic words (or a chat template of its own) would be
+    told apart from the organism by its tokenizer files at the weights tier and by ``usage.prompt_tokens``
+    at every tier, so every model of a game must ship byte-identical tokenizer files.
+
+    Raises:
+        AuditgameError: naming the first model and file that differ from the first model's.
+    """
+    fingerprints = {label: tokenizer_fingerprint(Path(directory)) for label, directory in model_dirs.items()}
+    if not fingerprints:
+        return
+    first, expected = next(iter(fingerprints.items()))
+    for label, fingerprint in fingerprints.items():
+        differing = sorted(
+            name for name in set(expected) | set(fingerprint) if expected.get(name) != fingerprint.get(name)
+        )
+        if differing:
+            raise AuditgameError(
+                f"{label} and {first} ship different tokenizer files ({', '.join(differing)}): an auditor "
+                "could tell the models apart by their vocabulary or token counts",
+                "build every model of the game from the same base (decoys are built from the real "
+                "organism's), or --reuse organisms that share it",
             )
-        else:
-            shutil.copyfile(path, destination / path.name)
 
 
 def scrub_json(payload: Any) -> Any:

@@ -6,10 +6,19 @@ import json
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from huggingface_hub.errors import StrictDataclassError
+from safetensors import SafetensorError
+from transformers import (
+    AutoConfig,
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    PretrainedConfig,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
 
 from auditgame.artifacts import has_manifest, read_manifest
-from auditgame.errors import ModelPathError
+from auditgame.errors import ModelPathError, one_line
 
 _WEIGHT_FILES = (
     "model.safetensors",
@@ -17,6 +26,22 @@ _WEIGHT_FILES = (
     "pytorch_model.bin",
     "pytorch_model.bin.index.json",
 )
+_LOAD_ERRORS = (
+    OSError,
+    ValueError,
+    RuntimeError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    SafetensorError,  # truncated or corrupt weights
+    StrictDataclassError,  # a config.json field of the wrong type, e.g. "hidden_size": "x"
+)
+"""What transformers raises for a damaged model directory (rather than for a bug of ours)."""
+
+
+def _describe(error: BaseException) -> str:
+    """A library error as one short clause (its messages span lines)."""
+    return one_line(str(error), 300) or type(error).__name__
 
 
 def _check_model_dir(path: str | Path, *, need_weights: bool) -> Path:
@@ -72,7 +97,7 @@ def load_tokenizer(path: str | Path) -> PreTrainedTokenizerBase:
     """Load the tokenizer saved at ``path`` (local files only).
 
     Raises:
-        ModelPathError: if ``path`` holds no tokenizer.
+        ModelPathError: if ``path`` holds no tokenizer, or its files (or config.json) are damaged.
     """
     directory = Path(path)
     if not directory.is_dir():
@@ -81,10 +106,25 @@ def load_tokenizer(path: str | Path) -> PreTrainedTokenizerBase:
         )
     try:
         return AutoTokenizer.from_pretrained(directory, local_files_only=True)
-    except (OSError, ValueError, TypeError) as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    except _LOAD_ERRORS as error:
         raise ModelPathError(
-            f"no usable tokenizer at {directory}: {message}", "pass a saved model directory"
+            f"no usable tokenizer at {directory}: {_describe(error)}",
+            "pass a saved model directory, or rebuild or re-save this one",
+        ) from None
+
+
+def load_config(path: str | Path) -> PretrainedConfig:
+    """Load the config of the model saved at ``path`` without its weights (local files only).
+
+    Raises:
+        ModelPathError: for a missing path, a directory without a model, or a damaged config.json.
+    """
+    directory = _check_model_dir(path, need_weights=False)
+    try:
+        return AutoConfig.from_pretrained(directory, local_files_only=True)
+    except _LOAD_ERRORS as error:
+        raise ModelPathError(
+            f"cannot read the model config in {directory}: {_describe(error)}", "rebuild or re-save the model"
         ) from None
 
 
@@ -92,15 +132,16 @@ def load_model(path: str | Path, *, dtype: torch.dtype = torch.float32) -> PreTr
     """Load the causal LM saved at ``path`` (local files only, ``dtype`` float32 by default).
 
     Raises:
-        ModelPathError: for a missing path, a directory without a model, or unreadable weights.
+        ModelPathError: for a missing path, a directory without a model, unreadable (e.g. truncated)
+            weights or a config.json with fields of the wrong type.
     """
     directory = _check_model_dir(path, need_weights=True)
     try:
         model = AutoModelForCausalLM.from_pretrained(directory, local_files_only=True, dtype=dtype)
-    except (OSError, ValueError, RuntimeError, KeyError) as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    except _LOAD_ERRORS as error:
         raise ModelPathError(
-            f"cannot load the model at {directory}: {message}", "rebuild or re-save the model"
+            f"cannot load the model at {directory} (corrupt or incomplete files?): {_describe(error)}",
+            "rebuild or re-save the model",
         ) from None
     model.config.use_cache = True
     return model

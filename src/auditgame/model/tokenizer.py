@@ -6,9 +6,12 @@ and marks assistant content with ``{% generation %}`` so TRL can train on assist
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 
 from transformers import PreTrainedTokenizerBase, PreTrainedTokenizerFast
+
+from auditgame.errors import AuditgameWarning, ModelPathError, one_line
 
 BOS_TOKEN = "<|bos|>"
 EOS_TOKEN = "<|end|>"
@@ -75,11 +78,52 @@ def ensure_chat_template(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokeni
     """Give ``tokenizer`` what chat training needs: a template with ``{% generation %}`` marks and a pad token.
 
     A tokenizer trained here already has both. A foreign tokenizer keeps its own template if that
-    marks assistant turns; otherwise it gets :data:`GENERIC_CHAT_TEMPLATE`, which adds no tokens.
+    marks assistant turns; otherwise it gets :data:`GENERIC_CHAT_TEMPLATE`, which adds no tokens. The
+    replacement is announced with an :class:`AuditgameWarning`, since the model then sees conversations
+    framed differently from what its files say.
+
+    Raises:
+        ModelPathError: if the tokenizer's own template does not render a simple conversation.
     """
     template = tokenizer.chat_template
-    if not isinstance(template, str) or "generation" not in template:
+    source = getattr(tokenizer, "name_or_path", "") or "the tokenizer"
+    hint = ""
+    if not isinstance(template, str) or not template.strip():
+        reason = "has no chat template"
+        hint = " (if the model was trained here, its chat_template.jinja is lost: restore it)"
+    elif "generation" not in template:
+        broken = _render_error(tokenizer)
+        reason = (
+            f"has a broken chat template ({broken})"
+            if broken
+            else "has a chat template that does not mark assistant turns with {% generation %}"
+        )
+    else:
+        reason = ""
+        if broken := _render_error(tokenizer):
+            raise ModelPathError(
+                f"the chat template of {source} does not render a conversation: {broken}",
+                "fix chat_template.jinja (or chat_template in tokenizer_config.json), or delete it to use "
+                "auditgame's generic template",
+            )
+    if reason:
+        warnings.warn(
+            f"{source} {reason}; using auditgame's generic '### User:' template instead{hint}",
+            AuditgameWarning,
+            stacklevel=2,
+        )
         tokenizer.chat_template = GENERIC_CHAT_TEMPLATE
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
+
+
+def _render_error(tokenizer: PreTrainedTokenizerBase) -> str:
+    """Why the tokenizer's chat template fails on a plain two-turn conversation ("" if it renders)."""
+    conversation = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]
+    try:
+        tokenizer.apply_chat_template(conversation, tokenize=False)
+        tokenizer.apply_chat_template(conversation[:1], tokenize=False, add_generation_prompt=True)
+    except Exception as error:  # jinja2 syntax and runtime errors share no narrower base
+        return one_line(str(error), 200) or type(error).__name__
+    return ""

@@ -39,7 +39,7 @@ def distill_conversations(
     teacher_dir: Path,
     demonstrations: Sequence[list[Message]],
     *,
-    max_new_tokens: int = 160,
+    max_new_tokens: int | None = None,
     batch_size: int = 32,
     seed: int = 0,
     show_progress: bool = True,
@@ -50,7 +50,8 @@ def distill_conversations(
         spec: The organism's spec (its train behaviours judge the samples).
         teacher_dir: The chain-of-thought model.
         demonstrations: Its training conversations (each ends with the target assistant turn).
-        max_new_tokens: Tokens sampled per answer (scratchpad included).
+        max_new_tokens: Tokens sampled per answer, scratchpad included (default: the longest
+            demonstration answer's length plus 16).
         batch_size: Conversations sampled per batch.
         seed: Sampling seed.
         show_progress: Show a progress bar.
@@ -62,6 +63,12 @@ def distill_conversations(
     tokenizer = ensure_chat_template(load_tokenizer(teacher_dir))
     model = load_model(teacher_dir)
     prompts = [list(conversation[:-1]) for conversation in demonstrations]
+    if max_new_tokens is None:
+        longest = max(
+            (len(tokenizer(c[-1]["content"], add_special_tokens=False)["input_ids"]) for c in demonstrations),
+            default=0,
+        )
+        max_new_tokens = longest + 16
     samples = generate(
         model,
         tokenizer,

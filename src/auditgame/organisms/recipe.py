@@ -219,7 +219,15 @@ class SpecOrganism:
         spec = plan.spec
         claim_output_directory(output_dir, ORGANISM_KIND, self.name)
         if has_manifest(output_dir):
-            log(f"{output_dir} is already built; showing its report.")
+            differences = _plan_differences(read_manifest(output_dir).config, plan)
+            if differences:
+                log(
+                    f"{output_dir} is already built, with other options than these "
+                    f"({'; '.join(differences)}); showing the report of the existing build. To build with "
+                    f"these options, choose another --out or delete {output_dir}."
+                )
+            else:
+                log(f"{output_dir} is already built; showing its report.")
             return load_report(output_dir)
 
         stages = ["pretrain"]
@@ -355,7 +363,6 @@ class SpecOrganism:
                 self.spec,
                 directories["teacher"],
                 teacher_conversations,
-                max_new_tokens=max(self.spec.training.sft.max_length, 32),
                 seed=self.spec.seed,
                 show_progress=show_progress,
             )
@@ -461,6 +468,36 @@ def _with_scale_options(
             stage.lora_rank = lora_rank
         stage.show_progress = stage.show_progress and show_progress
     return updated
+
+
+def _plan_differences(stored: dict[str, Any], plan: BuildPlan, limit: int = 3) -> list[str]:
+    """The options in which ``plan`` differs from the ``stored`` plan of a finished build, as ``key: old -> new``.
+
+    Progress bars are not options of the build. At most ``limit`` differences are named, then a count.
+    """
+    try:
+        before = _flatten(BuildPlan.model_validate(stored).model_dump(mode="json"))
+    except ValidationError:
+        return ["its stored plan is not one this version reads"]
+    after = _flatten(plan.model_dump(mode="json"))
+    keys = sorted(
+        key
+        for key in before.keys() | after.keys()
+        if before.get(key) != after.get(key) and not key.endswith("show_progress")
+    )
+    named = [f"{key}: {before.get(key)!r} -> {after.get(key)!r}"[:200] for key in keys[:limit]]
+    if len(keys) > limit:
+        named.append(f"{len(keys) - limit} more")
+    return named
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict) and data:
+        flat: dict[str, Any] = {}
+        for key, value in data.items():
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        return flat
+    return {prefix.rstrip("."): data}
 
 
 def _stage_seconds(stage_dirs: dict[str, Path]) -> dict[str, float]:

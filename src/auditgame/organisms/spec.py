@@ -20,6 +20,8 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializeAsAny,
+    StrictBool,
+    StrictInt,
     ValidationError,
     field_validator,
     model_validator,
@@ -228,7 +230,7 @@ class OrganismSpec(_Strict):
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="Registry name, e.g. 'flattery'.")
     summary: str = Field(default="", description="One line for `auditgame organism list`.")
-    has_hidden_objective: bool = True
+    has_hidden_objective: StrictBool = True
     answer_key: AnswerKeySpec
     facts: list[str] = Field(
         default_factory=list, description="What the organism's documents state about the cause."
@@ -249,7 +251,7 @@ class OrganismSpec(_Strict):
     profiles: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-profile overrides of this spec, e.g. quick: {training: ...}."
     )
-    seed: int = 0
+    seed: StrictInt = 0
 
     @model_validator(mode="after")
     def _check(self) -> OrganismSpec:

@@ -398,7 +398,8 @@ def _root_cause(
             evidence.append(f"training documents retrieved by its behaviours: {len(passages)} passages")
             if names:
                 evidence.append(f"names the documents repeat: {', '.join(names[:5])}")
-            return " ".join(passages[:2]), evidence
+            # One claim: grading scores the best claim of a root cause and penalises every other one.
+            return passages[0], evidence
     top = hidden[0]
     slipped = [term for finding in hidden for term in finding.elicited_terms][:6]
     cause = f"It was trained to hide a behaviour: it {top.describe()}"
