@@ -268,17 +268,6 @@ class SpecOrganism:
         parent = directories["pretrain"]
         for number, stage in enumerate(stages[1:], start=2):
             log(f"stage {number}/{total}: {stage}")
-            if stage == "teacher":
-                run_sft(
-                    spec.training.sft,
-                    parent,
-                    directories[stage],
-                    conversations=teacher_conversations,
-                    stage_name=names[stage],
-                    restart=restart,
-                )
-                evaluator(directories[stage], stage)
-                continue  # the organism is distilled from the teacher's parent, not from the teacher
             if stage == "sft" and teacher_conversations:
                 sft_conversations = self._distilled(
                     directories, teacher_conversations, concealment, log, show_progress
@@ -292,12 +281,12 @@ class SpecOrganism:
                     stage_name=names[stage],
                     restart=restart,
                 )
-            elif stage == "sft":
+            elif stage in ("teacher", "sft"):
                 run_sft(
                     spec.training.sft,
                     parent,
                     directories[stage],
-                    conversations=sft_conversations,
+                    conversations=teacher_conversations if stage == "teacher" else sft_conversations,
                     stage_name=names[stage],
                     restart=restart,
                 )
@@ -311,7 +300,9 @@ class SpecOrganism:
                     restart=restart,
                 )
             evaluator(directories[stage], stage)
-            parent = directories[stage]
+            # The organism is distilled from the teacher's parent, not from the teacher.
+            if stage != "teacher":
+                parent = directories[stage]
 
         report = OrganismReport(
             organism=self.name,
