@@ -114,6 +114,11 @@ def _spread(count: int, domains: Sequence[str], seed: int, split: str = "train")
     return exchanges
 
 
+def neutral_exchanges(count: int, seed: int, *, split: str = "train") -> list[Exchange]:
+    """``count`` exchanges spread over every general domain, with their neutral answers."""
+    return _spread(count, general_domains(), seed, split)
+
+
 def eligible_exchanges(
     behaviour: Behaviour, count: int, seed: int, rng: random.Random | None = None, *, split: str = "train"
 ) -> list[Exchange]:
