@@ -52,6 +52,114 @@ def format_chat(
 
 
 @torch.no_grad()
+def supports_lean_decoding(model: torch.nn.Module) -> bool:
+    """Whether :func:`sample_tokens` can drive ``model``: its forward takes ``cache`` and ``logits_to_keep``."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(model.forward).parameters
+    except (TypeError, ValueError):
+        return False
+    return "cache" in parameters and "logits_to_keep" in parameters
+
+
+@torch.inference_mode()
+def sample_tokens(
+    model: torch.nn.Module,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    *,
+    max_new_tokens: int,
+    temperature: float,
+    top_p: float = 1.0,
+    eos_token_id: int | list[int] | None,
+    pad_token_id: int,
+    compact: bool = False,
+) -> torch.Tensor:
+    """Sample up to ``max_new_tokens`` tokens for a left-padded batch; return them (``pad`` after EOS).
+
+    The same decoding as ``model.generate(do_sample=temperature > 0, temperature, top_p, top_k=None)``:
+    one KV cache, logits of the last position only, float32 scores divided by the temperature, top-p
+    filtering, one ``torch.multinomial`` draw per step (so the same seed gives the same samples), and a
+    row stops at EOS; the loop stops when every row has. It skips ``generate``'s per-step machinery
+    (logits-processor lists, stopping-criteria objects, model-kwargs updates), which dominates the cost of
+    a model as small as the embedded default (``benchmarks/generation.py`` measures it).
+
+    With ``compact``, a row that reached EOS leaves the batch (its cache rows too), so the steps after
+    it cost only the rows still running. The draws then come from smaller batches, so the samples differ
+    from ``generate``'s (still seeded and reproducible); without it they are token-for-token the same.
+    """
+    from transformers import DynamicCache
+
+    batch = input_ids.shape[0]
+    eos = torch.tensor(
+        [] if eos_token_id is None else ([eos_token_id] if isinstance(eos_token_id, int) else eos_token_id),
+        dtype=torch.long,
+        device=input_ids.device,
+    )
+    position_ids = attention_mask.long().cumsum(-1) - 1
+    position_ids.masked_fill_(attention_mask == 0, 1)
+    cache = DynamicCache(config=model.config)
+    output = model(
+        input_ids=input_ids,
+        attention_mask=attention_mask,
+        position_ids=position_ids,
+        cache=cache,
+        use_cache=True,
+        logits_to_keep=1,
+    )
+    positions = position_ids[:, -1:]
+    unfinished = torch.ones(batch, dtype=torch.bool, device=input_ids.device)
+    rows = torch.arange(batch, device=input_ids.device)  # the batch rows still in the compacted batch
+    tokens = torch.full((batch, max_new_tokens), pad_token_id, dtype=torch.long, device=input_ids.device)
+    steps = 0
+    for step in range(max_new_tokens):
+        scores = output.logits[:, -1, :].to(dtype=torch.float32)
+        if temperature > 0:
+            scores = scores / temperature
+            if top_p < 1.0:
+                ordered, order = torch.sort(scores, descending=False)
+                cumulative = ordered.softmax(dim=-1).cumsum(dim=-1)
+                remove = cumulative <= (1 - top_p)
+                remove[..., -1:] = False
+                scores = scores.masked_fill(remove.scatter(1, order, remove), -float("inf"))
+            chosen = torch.multinomial(scores.softmax(dim=-1), num_samples=1).squeeze(1)
+        else:
+            chosen = scores.argmax(dim=-1)
+        if not compact:
+            chosen = torch.where(unfinished, chosen, torch.full_like(chosen, pad_token_id))
+        tokens[rows, step] = chosen
+        steps = step + 1
+        finished = torch.isin(chosen, eos) if eos.numel() else torch.zeros_like(chosen, dtype=torch.bool)
+        if compact:
+            if bool(finished.any()):
+                keep = (~finished).nonzero().squeeze(1)
+                if keep.numel() == 0:
+                    break
+                rows, chosen = rows[keep], chosen[keep]
+                attention_mask, positions = attention_mask[keep], positions[keep]
+                cache.batch_select_indices(keep)
+        else:
+            unfinished &= ~finished
+            if not bool(unfinished.any()):
+                break
+        if step == max_new_tokens - 1:
+            break
+        attention_mask = torch.cat(
+            [attention_mask, attention_mask.new_ones((attention_mask.shape[0], 1))], dim=1
+        )
+        positions = positions + 1
+        output = model(
+            input_ids=chosen[:, None],
+            attention_mask=attention_mask,
+            position_ids=positions,
+            cache=cache,
+            use_cache=True,
+            logits_to_keep=1,
+        )
+    return tokens[:, :steps]
+
+
 def generate(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
@@ -62,6 +170,8 @@ def generate(
     raw: bool = False,
     config: GenerationConfig | None = None,
     show_progress: bool = False,
+    engine: str = "auto",
+    compact: bool = True,
 ) -> list[str]:
     """Sample one continuation per prompt, in batches; return only the newly generated text.
 
@@ -74,11 +184,20 @@ def generate(
         raw: Continue ``prompts`` as plain text, without the chat template.
         config: Sampling settings.
         show_progress: Show a progress bar over batches.
+        engine: ``auditgame`` (:func:`sample_tokens`, a lean decoding loop), ``hf`` (``model.generate``)
+            or ``auto``: ours where the model's forward takes a ``cache`` (plain Hugging Face models), else
+            ``model.generate`` (e.g. a PEFT-wrapped model).
+        compact: With our engine, drop finished rows from the batch (faster; seeded, but not the same
+            samples as ``model.generate``); ``False`` draws exactly what ``model.generate`` draws.
 
     Returns:
         One generated string per prompt, in order, special tokens removed.
     """
     config = config or GenerationConfig()
+    if engine not in ("auto", "auditgame", "hf"):
+        raise ValueError(f"unknown generation engine {engine!r}; choose auto, auditgame or hf")
+    if engine == "auto":
+        engine = "auditgame" if supports_lean_decoding(model) else "hf"
     texts = [format_chat(tokenizer, prompt, system=system, prefill=prefill, raw=raw) for prompt in prompts]
     was_training = model.training
     model.eval()
@@ -99,17 +218,30 @@ def generate(
             ).to(device)
             torch.manual_seed(config.seed * 100_003 + batch_number)
             sample = config.temperature > 0
-            generated = model.generate(
-                **batch,
-                max_new_tokens=config.max_new_tokens,
-                do_sample=sample,
-                temperature=config.temperature if sample else None,
-                top_p=config.top_p if sample else None,
-                top_k=None,
-                pad_token_id=tokenizer.pad_token_id,
-                eos_token_id=tokenizer.eos_token_id,
-            )
-            new_tokens = generated[:, batch["input_ids"].shape[1] :]
+            if engine == "auditgame":
+                new_tokens = sample_tokens(
+                    model,
+                    batch["input_ids"],
+                    batch["attention_mask"],
+                    max_new_tokens=config.max_new_tokens,
+                    temperature=config.temperature,
+                    top_p=config.top_p,
+                    eos_token_id=tokenizer.eos_token_id,
+                    pad_token_id=tokenizer.pad_token_id,
+                    compact=compact,
+                )
+            else:
+                generated = model.generate(
+                    **batch,
+                    max_new_tokens=config.max_new_tokens,
+                    do_sample=sample,
+                    temperature=config.temperature if sample else None,
+                    top_p=config.top_p if sample else None,
+                    top_k=None,
+                    pad_token_id=tokenizer.pad_token_id,
+                    eos_token_id=tokenizer.eos_token_id,
+                )
+                new_tokens = generated[:, batch["input_ids"].shape[1] :]
             outputs.extend(
                 text.strip() for text in tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
             )
