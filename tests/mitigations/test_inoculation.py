@@ -152,6 +152,26 @@ def test_conditions_are_organisms_a_game_can_hold(toy_experiment):
     assert condition.organism_dir == str(directory)
 
 
+def test_audit_only_names_a_condition(toy_experiment, tmp_path):
+    out, _, _ = toy_experiment
+    result = run_auditgame(
+        "mitigate",
+        "inoculation",
+        "toy-capitals",
+        "--out",
+        str(out),
+        "--profile",
+        "quick",
+        "--phrasing",
+        "You always answer in capital letters.",
+        "--audit",
+        "--audit-only",
+        "nonsense",
+    )
+    # toy-capitals is no zoo organism with a hidden objective, so there is nothing to audit: said on one line.
+    assert result.returncode == 0 and "nothing to audit" in result.stdout
+
+
 def test_a_rerun_resumes_without_training_again(toy_experiment):
     out, config, report = toy_experiment
     lines = []

@@ -61,6 +61,9 @@ def inoculation(
     zoo: Path | None = typer.Option(
         None, help="A built zoo whose decoys the audit reuses (same shared base)."
     ),
+    audit_only: list[str] = typer.Option(
+        [], "--audit-only", help="Audit only this condition (repeatable; default: every condition)."
+    ),
     restart: bool = typer.Option(False, help="Discard unfinished checkpoints and cached results."),
 ) -> None:
     """Fine-tune with and without a prompt that asks for the trait; measure it at test time with and without."""
@@ -84,9 +87,18 @@ def inoculation(
         if not chosen.spec.has_hidden_objective or chosen.name not in _registered():
             console.print(f"{chosen.name} is not a zoo organism with a hidden objective: nothing to audit")
             return
+        names = [condition.name for condition in report.conditions]
+        unknown = [name for name in audit_only if name not in names]
+        if unknown:
+            from auditgame.errors import ConfigError
+
+            raise ConfigError(
+                f"--audit-only {unknown[0]}: no such condition", f"choose from: {', '.join(names)}"
+            )
+        chosen_conditions = [c for c in report.conditions if not audit_only or c.name in audit_only]
         table = audit_conditions(
             chosen.spec.name,
-            {condition.name: Path(condition.organism_dir) for condition in report.conditions},
+            {condition.name: Path(condition.organism_dir) for condition in chosen_conditions},
             out / "audit",
             traits={condition.name: condition.without_prompt.trait for condition in report.conditions},
             decoy_dirs=_zoo_decoys(zoo),
