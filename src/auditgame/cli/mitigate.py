@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from auditgame.cli.common import console
+from auditgame.cli.mitigate_route import route
 
 app = typer.Typer(
     help="Mitigations: inoculation prompting, gradient routing; then audit the result.", no_args_is_help=True
@@ -177,4 +178,5 @@ def audit(
 
 
 app.command("inoculation")(inoculation)
+app.command("route")(route)
 app.command("audit")(audit)

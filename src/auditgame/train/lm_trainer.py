@@ -17,7 +17,7 @@ import platform
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -30,6 +30,14 @@ from tqdm.auto import tqdm
 from auditgame.errors import CheckpointError
 from auditgame.train.checkpoints import latest_checkpoint, prune_checkpoints, seal_checkpoint
 from auditgame.train.stage_config import StageConfig
+
+BackwardStep = Callable[[torch.nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
+"""A custom loss-and-gradient step: ``(model, input_ids, block_indices) -> loss``.
+
+It computes the batch's loss, leaves the gradients in the parameters' ``.grad`` (instead of the
+plain ``backward``) and returns the loss for logging; e.g. gradient routing
+(:mod:`auditgame.mitigations.gradient_routing`), which decides per block which parameters learn.
+"""
 
 
 class LMTrainResult(NamedTuple):
@@ -178,6 +186,7 @@ def train_causal_lm(
     *,
     accelerator: Accelerator | None = None,
     description: str = "train",
+    backward_step: BackwardStep | None = None,
 ) -> LMTrainResult:
     """Train ``model`` on packed ``blocks`` with AdamW and a cosine schedule, resuming if possible.
 
@@ -191,6 +200,8 @@ def train_causal_lm(
         output_dir: The stage's run directory.
         accelerator: Shared Accelerator; one is made if omitted.
         description: Label of the progress bar.
+        backward_step: Replaces the plain loss and ``backward`` of each step (see
+            :data:`BackwardStep`); it gets this process's block indices of the batch.
 
     Returns:
         An :class:`LMTrainResult`.
@@ -248,8 +259,11 @@ def train_causal_lm(
                 accelerator.process_index * per_process : (accelerator.process_index + 1) * per_process
             ]
             input_ids = blocks[local].to(accelerator.device)
-            loss = model(input_ids=input_ids, labels=input_ids, use_cache=False).loss
-            accelerator.backward(loss)
+            if backward_step is None:
+                loss = model(input_ids=input_ids, labels=input_ids, use_cache=False).loss
+                accelerator.backward(loss)
+            else:
+                loss = backward_step(model, input_ids, local)
             accelerator.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             scheduler.step()
