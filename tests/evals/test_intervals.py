@@ -24,3 +24,11 @@ def test_edges_stay_in_unit_interval():
 def test_invalid_counts():
     with pytest.raises(ValueError):
         wilson_interval(3, 2)
+
+
+def test_the_interval_always_holds_the_rate():
+    # At 200 of 200 the upper bound computes to 0.9999999999999999; plots take rate - low and high - rate.
+    for trials in (1, 7, 40, 200, 1000):
+        for successes in (0, 1, trials // 2, trials - 1, trials):
+            rate = wilson_interval(max(0, successes), trials)
+            assert rate.low <= rate.rate <= rate.high

@@ -52,6 +52,7 @@ def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> Rate:
         successes=successes,
         trials=trials,
         rate=proportion,
-        low=max(0.0, centre - half_width),
-        high=min(1.0, centre + half_width),
+        # The interval always holds the rate: at 0 or 1 rounding can leave a bound a hair inside it.
+        low=min(proportion, max(0.0, centre - half_width)),
+        high=max(proportion, min(1.0, centre + half_width)),
     )

@@ -207,9 +207,9 @@ def plot_inoculation(report: InoculationReport, path: Path) -> None:
     for number, (label, rates) in enumerate(series.items()):
         xs = [index + (number - (len(series) - 1) / 2) * width for index in range(len(names))]
         values = [rate.rate if rate is not None else 0.0 for rate in rates]
-        errors = [
-            [rate.rate - rate.low if rate is not None else 0.0 for rate in rates],
-            [rate.high - rate.rate if rate is not None else 0.0 for rate in rates],
+        errors = [  # clamped: a rounded bound can sit a hair inside its rate
+            [max(0.0, rate.rate - rate.low) if rate is not None else 0.0 for rate in rates],
+            [max(0.0, rate.high - rate.rate) if rate is not None else 0.0 for rate in rates],
         ]
         axes.bar(xs, values, width=width, yerr=errors, capsize=2, label=label)
     axes.set_xticks(range(len(names)))

