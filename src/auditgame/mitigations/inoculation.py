@@ -268,6 +268,7 @@ def run_inoculation(
     ]
 
     results: list[ConditionResult] = []
+    fresh = 0.0  # seconds of this run already counted in the conditions' own times
     for name, kind, prompt in conditions:
         condition_dir = out_dir / "conditions" / name
         result_file = condition_dir / "result.json"
@@ -304,6 +305,7 @@ def run_inoculation(
             with_prompt=measure(model, prompt) if prompt else None,
             seconds=round(time.perf_counter() - started, 1),
         )
+        fresh += result.seconds
         atomic_write_text(result_file, result.model_dump_json(indent=2) + "\n")
         results.append(result)
         with_text = f", with its prompt {result.with_prompt.trait}" if result.with_prompt else ""
@@ -355,7 +357,8 @@ def run_inoculation(
                 effects,
             ),
         ],
-        seconds=round(time.perf_counter() - begin, 1),
+        # Every condition's training and evals (a resumed run counts what its earlier runs did too).
+        seconds=round(sum(result.seconds for result in results) + (time.perf_counter() - begin) - fresh, 1),
         config=config,
     )
     write_inoculation(report, out_dir)

@@ -183,7 +183,7 @@ def render_inoculation(report: InoculationReport) -> str:
             f"- {correlation.x} vs {correlation.y} over {correlation.points} phrasings: "
             f"Pearson {pearson}, Spearman {spearman}"
         )
-    lines += ["", f"{report.seconds:.0f} s in all.", ""]
+    lines += ["", f"{report.seconds:.0f} s of training and evals in all.", ""]
     return "\n".join(lines)
 
 
