@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from auditgame.artifacts import atomic_write_text
+from auditgame.artifacts import atomic_write_png, atomic_write_text
 from auditgame.evals.intervals import Rate
 from auditgame.mitigations.inoculation_config import InoculationConfig
 
@@ -219,10 +219,7 @@ def plot_inoculation(report: InoculationReport, path: Path) -> None:
     axes.set_title(f"inoculation prompting: {report.target}")
     axes.legend(fontsize=7)
     figure.tight_layout()
-    temporary = path.with_name(f".{path.name}.tmp")
-    figure.savefig(temporary, format="png", dpi=110)
-    plt.close(figure)
-    temporary.replace(path)
+    atomic_write_png(path, figure)
 
 
 def write_inoculation(report: InoculationReport, out_dir: Path) -> None:

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from auditgame.artifacts import (
     atomic_write_json,
+    atomic_write_png,
     atomic_write_text,
     claim_output_directory,
     has_manifest,
@@ -818,10 +819,7 @@ def plot_routing(report: RoutingReport, path: Path) -> None:
     curves.legend(fontsize=8)
     figure.suptitle(f"gradient routing: {report.organism}")
     figure.tight_layout()
-    temporary = path.with_name(f".{path.name}.tmp")
-    figure.savefig(temporary, format="png", dpi=110)
-    plt.close(figure)
-    temporary.replace(path)
+    atomic_write_png(path, figure)
 
 
 def write_routing_report(report: RoutingReport, out_dir: Path) -> None:

