@@ -1,12 +1,15 @@
 """Training throughput and model-FLOPs utilization (MFU) of our loop versus a plain ``transformers.Trainer``.
 
-Both loops train the same freshly initialised preset model (same seed) on the same packed data
+Every loop trains the same freshly initialised preset model (same seed) on the same packed data
 (random token ids in blocks of ``--seq-len``; content does not matter for throughput), with the same
-global batch size, AdamW, gradient clipping at 1.0 and a cosine schedule, in fp32 on the CPU:
+global batch size, AdamW, gradient clipping at 1.0 and a cosine schedule, fp32 weights, on the CPU:
 
-(a) ``auditgame.train.lm_trainer.train_causal_lm`` -- the pretraining/midtraining loop;
-(b) ``transformers.Trainer`` with default arguments apart from those above (its default optimizer,
-    ``adamw_torch_fused``, no checkpoints, no reporting).
+(a) ``ours``: ``auditgame.train.lm_trainer.train_causal_lm`` -- the pretraining/midtraining loop -- as it
+    runs by default (``precision="auto"``: bf16 autocast where the CPU has native bf16 matmuls);
+(b) ``ours-fp32``: the same loop with ``precision="fp32"``;
+(c) ``trainer``: ``transformers.Trainer`` with default arguments apart from those above (fp32, its
+    default optimizer ``adamw_torch_fused``, no checkpoints, no reporting);
+(d) ``trainer-bf16``: the same with ``bf16=True`` (the Trainer's own CPU autocast).
 
 Each loop runs in a fresh subprocess (alternating, ``--repeats`` times, best run kept), so neither
 inherits the other's allocator state, warmed caches or thread pools.
@@ -26,10 +29,10 @@ the lm_head, tied to the embedding). The embedding lookup, norms and biases are 
 second term is attention's ``QK^T`` and ``AV`` (forward ``4 * seq * d`` per layer and token, times 3
 for forward + backward), counted over the full, not the causal, score matrix.
 
-Peak. The machine's fp32 matmul peak is measured in the same run and with the same thread count,
-before and after the loops: ``2048 x 2048`` sgemms repeated, best of several rounds, ``2 * n**3``
+Peak. The machine's fp32 and bf16 matmul peaks are measured in the same run and with the same thread
+count, before and after the loops: ``2048 x 2048`` gemms repeated, best of several rounds, ``2 * n**3``
 FLOPs each (``1024 x 1024`` under ``--quick``).
-MFU = achieved FLOP/s / that peak.
+MFU = achieved FLOP/s / the peak of the precision the loop ran in.
 
 Usage::
 
@@ -74,12 +77,14 @@ class _VocabOnly:
         return self.vocab_size
 
 
-def measure_peak_flops(size: int = 2048, repeats: int = 8, rounds: int = 5) -> float:
-    """Best fp32 matmul throughput (FLOP/s) over ``rounds`` rounds of ``repeats`` ``size``-square sgemms."""
+def measure_peak_flops(
+    size: int = 2048, repeats: int = 8, rounds: int = 5, dtype: torch.dtype = torch.float32
+) -> float:
+    """Best matmul throughput (FLOP/s) over ``rounds`` rounds of ``repeats`` ``size``-square gemms in ``dtype``."""
     generator = torch.Generator().manual_seed(0)
-    a = torch.randn(size, size, generator=generator)
-    b = torch.randn(size, size, generator=generator)
-    out = torch.empty(size, size)
+    a = torch.randn(size, size, generator=generator).to(dtype)
+    b = torch.randn(size, size, generator=generator).to(dtype)
+    out = torch.empty(size, size, dtype=dtype)
     torch.mm(a, b, out=out)  # warm-up
     best = 0.0
     for _ in range(rounds):
@@ -137,7 +142,14 @@ class StepClock:
         return len(self.stamps) - 1 - warmup, self.stamps[-1] - self.stamps[warmup]
 
 
-def run_ours(preset: str, blocks: torch.Tensor, batch_size: int, total_steps: int, learning_rate: float):
+def run_ours(
+    preset: str,
+    blocks: torch.Tensor,
+    batch_size: int,
+    total_steps: int,
+    learning_rate: float,
+    precision: str = "auto",
+):
     from auditgame.train.lm_trainer import make_accelerator, train_causal_lm
     from auditgame.train.stage_config import StageConfig
 
@@ -150,6 +162,7 @@ def run_ours(preset: str, blocks: torch.Tensor, batch_size: int, total_steps: in
         save_every=total_steps,
         log_every=10,
         show_progress=False,
+        precision=precision,
     )
     clock = StepClock(model)
     with tempfile.TemporaryDirectory(prefix="bench-ours-") as directory:
@@ -172,7 +185,14 @@ class _BlockDataset(torch.utils.data.Dataset):
         return {"input_ids": block, "labels": block}
 
 
-def run_trainer(preset: str, blocks: torch.Tensor, batch_size: int, total_steps: int, learning_rate: float):
+def run_trainer(
+    preset: str,
+    blocks: torch.Tensor,
+    batch_size: int,
+    total_steps: int,
+    learning_rate: float,
+    precision: str = "fp32",
+):
     from transformers import Trainer, TrainingArguments
 
     model = make_model(preset)
@@ -192,6 +212,7 @@ def run_trainer(preset: str, blocks: torch.Tensor, batch_size: int, total_steps:
             save_strategy="no",
             report_to="none",
             use_cpu=not torch.cuda.is_available(),
+            bf16=precision == "bf16",
             disable_tqdm=True,
             dataloader_num_workers=0,
             seed=0,
@@ -201,6 +222,15 @@ def run_trainer(preset: str, blocks: torch.Tensor, batch_size: int, total_steps:
             trainer.train()
     clock.close()
     return clock
+
+
+LOOPS = {
+    "ours": ("ours (train_causal_lm, precision auto)", run_ours, "auto"),
+    "ours-fp32": ("ours (train_causal_lm, fp32)", run_ours, "fp32"),
+    "trainer": ("transformers.Trainer (default: fp32)", run_trainer, "fp32"),
+    "trainer-bf16": ("transformers.Trainer (bf16=True)", run_trainer, "bf16"),
+}
+"""Each loop: its label, its runner, and the precision it asks for."""
 
 
 def _summary(run: dict, flops_tok: float, peak: float) -> dict:
@@ -213,6 +243,7 @@ def _summary(run: dict, flops_tok: float, peak: float) -> dict:
         "achieved_gflops": round(achieved / 1e9, 3),
         "mfu": round(achieved / peak, 4),
         "seconds_per_step": round(seconds / steps, 5),
+        "precision": run["precision"],
     }
 
 
@@ -237,24 +268,32 @@ def _print_table(result: dict) -> None:
     table = Table(
         title=(
             f"train throughput: preset {config['preset']}, batch {config['batch_size']} x seq {config['seq_len']}, "
-            f"{config['threads']} threads, fp32 peak {result['peak_gflops']:.1f} GFLOP/s"
+            f"{config['threads']} threads, matmul peak fp32 {result['peak_gflops']:.1f} / "
+            f"bf16 {result['peak_gflops_bf16']:.1f} GFLOP/s (MFU against the peak of the loop's precision)"
         )
     )
-    for column in ("loop", "tokens/s", "GFLOP/s", "MFU", "s/step", "timed steps"):
+    for column in ("loop", "ran in", "tokens/s", "GFLOP/s", "MFU", "s/step", "timed steps"):
         table.add_column(column, justify="left" if column == "loop" else "right")
-    for key, label in (("ours", "ours (train_causal_lm)"), ("trainer", "transformers.Trainer")):
+    for key, (label, _, _) in LOOPS.items():
+        if key not in result:
+            continue
         row = result[key]
         table.add_row(
             label,
+            row["precision"],
             f"{row['tokens_per_second']:,.0f}",
             f"{row['achieved_gflops']:.1f}",
             f"{row['mfu']:.1%}",
             f"{row['seconds_per_step']:.3f}",
             str(row["timed_steps"]),
         )
-    table.add_row(
-        "ratio ours/Trainer", f"{result['ratio_ours_over_trainer']:.2f}x", "", "", "", "", style="bold"
-    )
+    for key, label in (
+        ("ratio_ours_over_trainer", "ratio ours / Trainer (defaults)"),
+        ("ratio_ours_over_trainer_bf16", "ratio ours / Trainer (bf16=True)"),
+        ("ratio_ours_fp32_over_trainer", "ratio ours fp32 / Trainer (defaults)"),
+    ):
+        if key in result:
+            table.add_row(label, "", f"{result[key]:.2f}x", "", "", "", "", style="bold")
     Console().print(table)
 
 
@@ -276,8 +315,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=("ours", "trainer"),
+        choices=tuple(LOOPS),
         help="run one loop in this process and write its summary to --out",
+    )
+    parser.add_argument(
+        "--loops",
+        default=",".join(LOOPS),
+        help=f"comma-separated loops to compare (default: all of {', '.join(LOOPS)})",
     )
     return parser.parse_args(argv)
 
@@ -298,20 +342,28 @@ def main(argv: list[str] | None = None) -> dict:
     tokens_per_step = args.batch_size * args.seq_len
     total_steps = args.warmup + args.steps + 1  # the last step's start closes the timed window
     if args.only:
-        loop = {"ours": run_ours, "trainer": run_trainer}[args.only]
-        clock = loop(args.preset, blocks, args.batch_size, total_steps, args.learning_rate)
+        from auditgame.train.precision import resolve_precision
+
+        _, loop, precision = LOOPS[args.only]
+        clock = loop(args.preset, blocks, args.batch_size, total_steps, args.learning_rate, precision)
         steps, seconds = clock.window(args.warmup)
         summary = {
             "timed_steps": steps,
             "seconds": seconds,
             "tokens_per_second": steps * tokens_per_step / seconds,
+            "precision": resolve_precision(precision),
         }
         _write_atomically(args.out, summary)
         return summary
 
     peak_rounds = {"size": 1024, "repeats": 4, "rounds": 2} if args.quick else {"repeats": 8, "rounds": 5}
+    loops = [name.strip() for name in args.loops.split(",") if name.strip()]
+    unknown = sorted(set(loops) - set(LOOPS))
+    if unknown:
+        raise SystemExit(f"unknown loops {unknown}; choose from {', '.join(LOOPS)}")
     peaks = [measure_peak_flops(**peak_rounds)]
-    runs: dict[str, list[dict]] = {"ours": [], "trainer": []}
+    peaks_bf16 = [measure_peak_flops(**peak_rounds, dtype=torch.bfloat16)]
+    runs: dict[str, list[dict]] = {name: [] for name in loops}
     with tempfile.TemporaryDirectory(prefix="bench-train-") as directory:
         for repeat in range(max(1, args.repeats)):
             for name in runs:
@@ -333,7 +385,7 @@ def main(argv: list[str] | None = None) -> dict:
                     "--threads",
                     str(args.threads),
                 ]
-                command += ["--learning-rate", str(args.learning_rate)]
+                command += ["--learning-rate", str(args.learning_rate), "--loops", args.loops]
                 completed = subprocess.run(command, capture_output=True, text=True)
                 if completed.returncode:
                     raise RuntimeError(
@@ -341,7 +393,8 @@ def main(argv: list[str] | None = None) -> dict:
                     )
                 runs[name].append(json.loads(out.read_text(encoding="utf-8")))
     peaks.append(measure_peak_flops(**peak_rounds))
-    peak = max(peaks)
+    peaks_bf16.append(measure_peak_flops(**peak_rounds, dtype=torch.bfloat16))
+    peak, peak_bf16 = max(peaks), max(peaks_bf16)
 
     result: dict = {
         "config": {
@@ -352,7 +405,7 @@ def main(argv: list[str] | None = None) -> dict:
             "warmup_steps": args.warmup,
             "repeats": max(1, args.repeats),
             "threads": args.threads,
-            "dtype": "float32",
+            "weights": "float32 (bf16 loops autocast the forward pass)",
             "vocab_size": model_config.vocab_size,
             "quick": args.quick,
         },
@@ -368,16 +421,24 @@ def main(argv: list[str] | None = None) -> dict:
         "flops_per_token": flops_tok,
         "peak_gflops": round(peak / 1e9, 3),
         "peak_gflops_before_after": [round(value / 1e9, 3) for value in peaks],
+        "peak_gflops_bf16": round(peak_bf16 / 1e9, 3),
+        "peak_gflops_bf16_before_after": [round(value / 1e9, 3) for value in peaks_bf16],
     }
     for name, summaries in runs.items():
         best = max(summaries, key=lambda summary: summary["tokens_per_second"])
-        result[name] = _summary(best, flops_tok, peak)
+        result[name] = _summary(best, flops_tok, peak_bf16 if best["precision"] == "bf16" else peak)
         result[name]["all_tokens_per_second"] = [
             round(summary["tokens_per_second"], 2) for summary in summaries
         ]
-    result["ratio_ours_over_trainer"] = round(
-        result["ours"]["tokens_per_second"] / result["trainer"]["tokens_per_second"], 4
-    )
+    for key, numerator, denominator in (
+        ("ratio_ours_over_trainer", "ours", "trainer"),
+        ("ratio_ours_over_trainer_bf16", "ours", "trainer-bf16"),
+        ("ratio_ours_fp32_over_trainer", "ours-fp32", "trainer"),
+    ):
+        if numerator in result and denominator in result:
+            result[key] = round(
+                result[numerator]["tokens_per_second"] / result[denominator]["tokens_per_second"], 4
+            )
     _write_atomically(args.out, result)
     _print_table(result)
     print(f"wrote {args.out}")

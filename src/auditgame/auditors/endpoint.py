@@ -55,13 +55,9 @@ class EndpointClient:
         Raises:
             AgentError: if the endpoint is unreachable or its reply is not a chat completion.
         """
-        body = {
-            "model": self.model,
-            "messages": messages,
-            "tools": tools,
-            "tool_choice": "auto",
-            "temperature": self.temperature,
-        }
+        body: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": self.temperature}
+        if tools:  # some endpoints refuse tool_choice without tools
+            body.update(tools=tools, tool_choice="auto")
         request = urllib.request.Request(self.url, data=json.dumps(body).encode("utf-8"), method="POST")
         request.add_header("Content-Type", "application/json")
         if self.api_key:

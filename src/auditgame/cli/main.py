@@ -11,7 +11,7 @@ from typing import TextIO
 import typer
 from rich.markup import escape
 
-from auditgame.cli import audit, bench, game, mitigate, organism, train, world, zoo
+from auditgame.cli import audit, bench, envs, game, mitigate, organism, train, world, zoo
 from auditgame.cli.chat import chat
 from auditgame.cli.common import error_console
 from auditgame.cli.default_group import DefaultCommandGroup
@@ -43,6 +43,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(game.app, name="game")
 app.add_typer(bench.app, name="bench")
 app.add_typer(mitigate.app, name="mitigate")
+app.add_typer(envs.app, name="envs")
 app.command("chat")(chat)
 app.command("demo")(demo)
 eval_app = typer.Typer(

@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 
 from auditgame.errors import CheckpointError
 from auditgame.train.checkpoints import latest_checkpoint, prune_checkpoints, seal_checkpoint
+from auditgame.train.precision import resolve_precision, training_autocast
 from auditgame.train.stage_config import StageConfig
 
 BackwardStep = Callable[[torch.nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -53,6 +54,8 @@ class LMTrainResult(NamedTuple):
     """Mean loss over the last logging window."""
     resumed_from_step: int
     """The step the run resumed from (0 for a fresh run)."""
+    precision: str = "fp32"
+    """The precision that ran: ``fp32`` or ``bf16`` (autocast over fp32 weights)."""
 
 
 def make_accelerator() -> Accelerator:
@@ -239,6 +242,7 @@ def train_causal_lm(
             print(f"resuming {description} from {checkpoint.name} (step {start_step}/{config.max_steps})")
     model, optimizer = accelerator.prepare(model, optimizer)
     model.train()
+    precision = resolve_precision(config.precision, accelerator.device.type)
 
     log_path = output_dir / "train_log.jsonl"
     sequence_length = blocks.shape[1]
@@ -260,10 +264,12 @@ def train_causal_lm(
             ]
             input_ids = blocks[local].to(accelerator.device)
             if backward_step is None:
-                loss = model(input_ids=input_ids, labels=input_ids, use_cache=False).loss
+                with training_autocast(precision, accelerator.device.type):
+                    loss = model(input_ids=input_ids, labels=input_ids, use_cache=False).loss
                 accelerator.backward(loss)
             else:
-                loss = backward_step(model, input_ids, local)
+                with training_autocast(precision, accelerator.device.type):
+                    loss = backward_step(model, input_ids, local)
             accelerator.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             scheduler.step()
@@ -297,4 +303,5 @@ def train_causal_lm(
         seconds=time.perf_counter() - begin,
         final_loss=final_loss,
         resumed_from_step=start_step,
+        precision=precision,
     )

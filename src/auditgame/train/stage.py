@@ -68,6 +68,14 @@ def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> int:
     return len(lines)
 
 
+def _precision_record(config: BaseModel) -> dict[str, str]:
+    """``{"precision": what ran}`` for stage configs with a ``precision`` option ("auto" resolved here)."""
+    from auditgame.train.precision import resolve_precision
+
+    precision = getattr(config, "precision", None)
+    return {"precision": resolve_precision(precision)} if precision is not None else {}
+
+
 def finish_stage(
     model: Any,
     tokenizer: Any,
@@ -92,7 +100,7 @@ def finish_stage(
             config=config.model_dump(mode="json"),
             seed=getattr(config, "seed", None),
             parents=parents,
-            extra={"metrics": metrics},
+            extra={"metrics": metrics, **_precision_record(config)},
         )
         shutil.rmtree(output_dir / "checkpoints", ignore_errors=True)
     state.wait_for_everyone()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from auditgame.train.precision import Precision
+
 
 class StageConfig(BaseModel):
     """Options every training stage takes. Each stage's config extends this one."""
@@ -22,5 +24,19 @@ class StageConfig(BaseModel):
         default=None,
         ge=1,
         description="Train a LoRA adapter of this rank instead of all weights (merged on save).",
+    )
+    precision: Precision = Field(
+        default="auto",
+        description=(
+            "fp32, or bf16 autocast over fp32 weights; auto = bf16 where the hardware has native bf16 "
+            "matmuls (AVX512-BF16/AMX CPUs, Ampere+ GPUs), else fp32. The manifest records what ran."
+        ),
+    )
+    activation_checkpointing: bool = Field(
+        default=False,
+        description=(
+            "Recompute activations in the backward pass (TRL's default): less memory, about a third "
+            "more compute. Off by default: the embedded models are small."
+        ),
     )
     show_progress: bool = Field(default=True, description="Show a progress bar.")

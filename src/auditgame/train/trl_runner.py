@@ -9,6 +9,7 @@ from typing import Any
 import torch
 
 from auditgame.train.checkpoints import SEAL_NAME, SealCheckpointCallback, latest_checkpoint
+from auditgame.train.precision import resolve_precision
 from auditgame.train.stage_config import StageConfig
 
 
@@ -34,7 +35,8 @@ def trainer_arguments(config: StageConfig, output_dir: Path) -> dict[str, Any]:
         "seed": config.seed,
         "data_seed": config.seed,
         "use_cpu": not torch.cuda.is_available(),
-        "bf16": False,
+        "bf16": resolve_precision(config.precision) == "bf16",
+        "gradient_checkpointing": config.activation_checkpointing,
         "report_to": "none",
         "disable_tqdm": not config.show_progress,
         "dataloader_num_workers": 0,
