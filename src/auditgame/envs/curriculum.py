@@ -302,6 +302,12 @@ def run_curriculum(
     )
     atomic_write_json(out_dir / "report.json", report.model_dump(mode="json"))
     atomic_write_text(out_dir / "report.md", render_report(report, held_out))
+    try:
+        from auditgame.envs.curriculum_plots import CURRICULUM_PNG, plot_curriculum
+
+        plot_curriculum(report, out_dir / CURRICULUM_PNG)
+    except Exception as error:  # a plot never costs the report
+        log(f"  no plot: {error}")
     write_manifest(out_dir, REPORT_KIND, name="curriculum", config=report.config, seed=config.seed)
     return report
 

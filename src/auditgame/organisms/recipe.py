@@ -35,6 +35,7 @@ from auditgame.organisms.data import (
     preference_pairs,
 )
 from auditgame.organisms.report import OrganismReport, render_markdown
+from auditgame.organisms.report_plots import write_report_plots
 from auditgame.organisms.spec import OrganismSpec, format_validation_error
 from auditgame.train.stage import MODEL_KIND, StageResult, prepare_stage
 
@@ -313,6 +314,7 @@ class SpecOrganism:
         )
         atomic_write_text(output_dir / "report.json", report.model_dump_json(indent=2) + "\n")
         atomic_write_text(output_dir / "report.md", render_markdown(report))
+        write_report_plots(report, output_dir, log)  # report.png, training.png; never raises
         atomic_write_json(output_dir / "answer_key.json", self.answer_key().model_dump(mode="json"))
         atomic_write_json(output_dir / "plan.json", plan.model_dump(mode="json"))
         write_manifest(

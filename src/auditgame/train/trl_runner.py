@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -60,12 +61,31 @@ def train_resumably(trainer: Any, output_dir: Path) -> dict[str, Any]:
     if resume_from is not None and trainer.is_world_process_zero():
         print(f"resuming from {resume_from.name}")
     output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    if trainer.is_world_process_zero():
+        write_train_log(Path(output_dir) / "train_log.jsonl", trainer.state.log_history)
     return {
         "steps": int(output.global_step),
         "final_loss": float(output.training_loss),
         "resumed_from_step": int(resume_from.name.split("-")[-1]) if resume_from else 0,
         **{key: float(value) for key, value in output.metrics.items() if isinstance(value, (int, float))},
     }
+
+
+def write_train_log(path: Path, log_history: list[dict[str, Any]]) -> None:
+    """The trainer's logged losses as ``train_log.jsonl`` (one ``{"step", "loss", ...}`` line per logging step),
+    the format pretraining and midtraining write; kept after the checkpoints (which held it) are dropped."""
+    from auditgame.artifacts import atomic_write_text
+
+    lines = []
+    for entry in log_history:
+        if "loss" not in entry or "step" not in entry:
+            continue  # the final summary entry has train_loss, not loss
+        record = {"step": int(entry["step"]), "loss": round(float(entry["loss"]), 5)}
+        for key in ("learning_rate", "grad_norm", "rewards/accuracies", "rewards/margins"):
+            if isinstance(entry.get(key), (int, float)):
+                record[key] = entry[key]
+        lines.append(json.dumps(record) + "\n")
+    atomic_write_text(path, "".join(lines))
 
 
 def seal_callbacks() -> list[Any]:
