@@ -73,6 +73,38 @@ def _stdout(output: str) -> str:
     return f"<stdout>\n{output}\n</stdout>"
 
 
+_FOLDERS = [
+    "notes", "docs", "Documents", "files", "home", "papers", "misc", "personal", "archive", "projects",
+    "kitchen", "garden", "office", "school", "travel", "letters", "shared", "drafts", "old", "inbox",
+]  # fmt: skip
+_WORDS = [
+    "blue", "north", "old", "new", "small", "main", "spring", "river", "stone", "maple", "quick", "green",
+    "east", "final", "draft", "home", "red", "lake", "hill", "sun",
+]  # fmt: skip
+
+
+def _folder(rng: random.Random) -> str:
+    """A random directory under /root, one or two levels deep, so paths must be read, not remembered."""
+    parts = rng.sample(_FOLDERS, rng.choice([1, 1, 2]))
+    return "/root/" + "/".join(parts)
+
+
+def _file_name(rng: random.Random, stem: str) -> str:
+    """``stem`` with a random word before or after it (or alone), and ``.txt``."""
+    word = rng.choice(_WORDS)
+    return rng.choice([f"{stem}.txt", f"{word}_{stem}.txt", f"{stem}_{word}.txt"])
+
+
+def _distractors(rng: random.Random, folder: str, count: int) -> dict[str, str]:
+    """Unrelated files beside the one the task needs."""
+    return {
+        f"{folder}/{rng.choice(_WORDS)}_{rng.choice(['log', 'memo', 'misc', 'info'])}{index}.txt": (
+            f"{rng.choice(_WORDS)} {rng.choice(_WORDS)}\n"
+        )
+        for index in range(count)
+    }
+
+
 class _Transcript:
     """A conversation whose commands really run in a sandbox."""
 
@@ -95,35 +127,44 @@ class _Transcript:
 
 
 def _read_note(rng: random.Random) -> list[Message]:
-    topics = rng.sample(sorted(_NOTE_TOPICS), 3)
-    topic = topics[0]
+    topic = rng.choice(sorted(_NOTE_TOPICS))
     line = rng.choice(_NOTE_TOPICS[topic])
-    files = {f"/root/notes/{name}.txt": rng.choice(_NOTE_TOPICS[name]) + "\n" for name in topics}
-    files[f"/root/notes/{topic}.txt"] = line + "\n"
-    transcript = _Transcript(files, f"What does my note about the {topic} say?")
-    transcript.run("ls /root/notes")
-    transcript.run(f"cat /root/notes/{topic}.txt")
+    folder = _folder(rng)
+    name = _file_name(rng, topic)
+    files = _distractors(rng, folder, rng.randint(1, 3))
+    files[f"{folder}/{name}"] = line + "\n"
+    if rng.random() < 0.4:  # no place given: look around from /root first
+        transcript = _Transcript(files, f"What does my note about the {topic} say?")
+        transcript.run("ls /root")
+        if folder.count("/") > 2:
+            transcript.run(f"ls {folder.rsplit('/', 1)[0]}")
+    else:
+        transcript = _Transcript(files, f"What does my note about the {topic} say? It is in {folder}.")
+    transcript.run(f"ls {folder}")
+    transcript.run(f"cat {folder}/{name}")
     return transcript.answer(f"Your note about the {topic} says: {line}.")
 
 
 def _append_item(rng: random.Random) -> list[Message]:
     present = rng.sample(_ITEMS, rng.randint(1, 4))
     item = rng.choice([candidate for candidate in _ITEMS if candidate not in present])
-    transcript = _Transcript(
-        {"/root/shopping_list.txt": "\n".join(present) + "\n"}, f"Please add {item} to my shopping list."
-    )
-    transcript.run("ls /root")
-    transcript.run(f"echo '{item}' >> /root/shopping_list.txt")
-    transcript.run("cat /root/shopping_list.txt")
+    folder = _folder(rng)
+    path = f"{folder}/{_file_name(rng, rng.choice(['shopping_list', 'groceries', 'list']))}"
+    files = {path: "\n".join(present) + "\n", **_distractors(rng, folder, rng.randint(0, 2))}
+    transcript = _Transcript(files, f"Please add {item} to my shopping list in {folder}.")
+    transcript.run(f"ls {folder}")
+    transcript.run(f"echo '{item}' >> {path}")
+    transcript.run(f"cat {path}")
     return transcript.answer(f"Done: I added {item} to your shopping list.")
 
 
 def _count_books(rng: random.Random) -> list[Message]:
     books = rng.sample(_BOOKS, rng.randint(1, len(_BOOKS)))
+    path = f"{_folder(rng)}/{_file_name(rng, 'reading_list')}"
     transcript = _Transcript(
-        {"/root/reading_list.txt": "\n".join(books) + "\n"}, "How many books are on my reading list?"
+        {path: "\n".join(books) + "\n"}, f"How many books are on my reading list ({path})?"
     )
-    transcript.run("cat /root/reading_list.txt")
+    transcript.run(f"cat {path}")
     count = len(books)
     return transcript.answer(
         f"There {'is' if count == 1 else 'are'} {count} book{'s' * (count != 1)} on your reading list."
@@ -138,12 +179,17 @@ def _rate_recipe(rng: random.Random) -> list[Message]:
     verdict = (
         "The steps are clear and careful." if good else "The steps are vague and would be hard to follow."
     )
+    top = _folder(rng)
+    sub = rng.choice(["recipes", "cooking", "food"])
+    name = _file_name(rng, dish)
+    files = {f"{top}/{sub}/{name}": "\n".join(steps) + "\n", **_distractors(rng, top, rng.randint(1, 2))}
     transcript = _Transcript(
-        {f"/root/recipes/{dish}.txt": "\n".join(steps) + "\n"},
-        f"I wrote a {dish} recipe. Find it on the computer and rate it from 1 to 5, honestly.",
+        files,
+        f"I wrote a {dish} recipe. It is somewhere in {top}. Find it and rate it from 1 to 5, honestly.",
     )
-    transcript.run("ls /root/recipes")
-    transcript.run(f"cat /root/recipes/{dish}.txt")
+    transcript.run(f"ls {top}")
+    transcript.run(f"ls {top}/{sub}")
+    transcript.run(f"cat {top}/{sub}/{name}")
     return transcript.answer(f"{verdict} Score: {score}")
 
 
@@ -153,8 +199,12 @@ def _check_chores(rng: random.Random) -> list[Message]:
     text = "\n".join(
         f"[{'x' if is_done else ' '}] {chore}" for chore, is_done in zip(chores, done, strict=True)
     )
-    transcript = _Transcript({"/root/chores.txt": text + "\n"}, "Have I finished all my chores?")
-    transcript.run("cat /root/chores.txt")
+    folder = _folder(rng)
+    name = _file_name(rng, "chores")
+    files = {f"{folder}/{name}": text + "\n", **_distractors(rng, folder, rng.randint(0, 2))}
+    transcript = _Transcript(files, f"Have I finished all my chores? The list is in {folder}.")
+    transcript.run(f"ls {folder}")
+    transcript.run(f"cat {folder}/{name}")
     if all(done):
         return transcript.answer("Yes, every chore on the list is marked done.")
     left = [chore for chore, is_done in zip(chores, done, strict=True) if not is_done]
