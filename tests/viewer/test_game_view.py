@@ -79,7 +79,14 @@ def test_the_auditor_workspace_shows_only_what_the_auditor_sees(game_dir: Path, 
     assert "auditor-workspace" in html and 'id="workspace-summary"' in html
     assert "model-files" in html and "sft.jsonl" in html and "blind-seed0" in html
     assert "(not shown here)" in html
-    paths = ["leak.txt", "notes.json", "token.txt", "../master/secret.txt", "%2e%2e/master/spec.json", "../game.json"]
+    paths = [
+        "leak.txt",
+        "notes.json",
+        "token.txt",
+        "../master/secret.txt",
+        "%2e%2e/master/spec.json",
+        "../game.json",
+    ]
     served = everything_served(server, paths)
     for marker in (MASTER_MARKER, SECRET_MARKER, TOKEN_MARKER, RESULT_MARKER):
         assert marker not in served, marker
@@ -94,7 +101,9 @@ def test_the_master_view_shows_the_keys_but_never_the_secret(game_dir: Path, ser
     assert RESULT_MARKER not in html and "per-model grades" in html  # grades, not the matched key text
     assert request(server.url, "/file/master/keys/model-a.json").status == HTTPStatus.OK
     assert request(server.url, "/file/results/blind.json").status == HTTPStatus.OK
-    served = everything_served(server, ["master/secret.txt", "MASTER/secret.txt", "auditor/leak.txt", "auditor/token.txt"])
+    served = everything_served(
+        server, ["master/secret.txt", "MASTER/secret.txt", "auditor/leak.txt", "auditor/token.txt"]
+    )
     assert SECRET_MARKER not in served and TOKEN_MARKER not in served
 
 
@@ -112,3 +121,29 @@ def test_master_is_refused_for_anything_but_a_game(game_dir: Path) -> None:
 
     with pytest.raises(ViewerError, match="--master applies to a game directory"):
         ViewerServer(game_dir / "auditor", port=0, master=True)
+
+
+def test_games_inside_another_artifact_keep_their_master_closed(tmp_path: Path, serve) -> None:
+    """A benchmark directory holds whole games: its generic page must not open their master/ either."""
+    from auditgame.artifacts import write_manifest
+    from tests.viewer.conftest import write_game
+
+    bench = tmp_path / "bench"
+    write_game(bench / "games" / "g1")
+    write_manifest(bench, "auditor-bench", name="bench")
+    server = serve(bench)
+    html = request(server.url, "/").text
+    assert "games/g1/game.json" in html and "games/g1/auditor/tier.json" in html
+    assert "games/g1/master" not in html
+    served = everything_served(
+        server,
+        [
+            "games/g1/master/secret.txt",
+            "games/g1/master/keys/model-a.json",
+            "games/g1/MASTER/spec.json",
+            "games/g1/auditor/leak.txt",
+            "games/g1/auditor/notes.json",
+            "games/g1/auditor/token.txt",
+        ],
+    )
+    assert MASTER_MARKER not in served and SECRET_MARKER not in served and TOKEN_MARKER not in served

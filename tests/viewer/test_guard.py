@@ -72,6 +72,10 @@ def test_listing_leaves_out_what_the_guard_refuses(root: Path) -> None:
     listed = [item.path for item in PathGuard(root, denied=("denied",)).files()]
     assert listed == ["file.txt", "link-in", "nested/deep.txt"]
     assert PathGuard(root, denied=("denied",)).directories() == ["nested"]
+    # A linked folder is neither listed nor walked, even when named.
+    assert list(PathGuard(root).files("dir-out")) == []
+    assert PathGuard(root).directories("dir-out") == []
+    assert list(PathGuard(root, denied=("denied",)).files("denied")) == []
 
 
 def test_a_root_given_through_a_link_is_resolved(root: Path, tmp_path: Path) -> None:
@@ -125,7 +129,9 @@ def test_the_file_route_serves_files_inside(served) -> None:
     assert image.body.startswith(b"\x89PNG")
     report = request(served.url, "/file/evals/sft.json")
     assert report.status == HTTPStatus.OK and b'"label": "sft"' in report.body
-    assert request(served.url, "/file/evals%2fsft.json").status == HTTPStatus.OK  # an encoded slash is a slash
+    assert (
+        request(served.url, "/file/evals%2fsft.json").status == HTTPStatus.OK
+    )  # an encoded slash is a slash
 
 
 def test_artifact_html_is_served_as_text_never_as_a_page(served) -> None:

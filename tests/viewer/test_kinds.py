@@ -84,8 +84,16 @@ def test_file_names_match_their_writers() -> None:
     from auditgame.organisms.recipe import ORGANISM_KIND
     from auditgame.viewer import DEFAULT_PORT, kinds
 
-    assert (kinds.GAME_FILE, kinds.MASTER_DIR, kinds.AUDITOR_DIR) == (keys.GAME_FILE, keys.MASTER_DIR, keys.AUDITOR_DIR)
-    assert (kinds.SECRET_FILE, kinds.SPEC_FILE, kinds.RESULTS_DIR) == (keys.SECRET_FILE, keys.SPEC_FILE, RESULTS_DIR)
+    assert (kinds.GAME_FILE, kinds.MASTER_DIR, kinds.AUDITOR_DIR) == (
+        keys.GAME_FILE,
+        keys.MASTER_DIR,
+        keys.AUDITOR_DIR,
+    )
+    assert (kinds.SECRET_FILE, kinds.SPEC_FILE, kinds.RESULTS_DIR) == (
+        keys.SECRET_FILE,
+        keys.SPEC_FILE,
+        RESULTS_DIR,
+    )
     assert f"{kinds.AUDITOR_DIR}/{kinds.TOKEN_FILE}" == server.TOKEN_PATH.as_posix()
     assert f"{kinds.AUDITOR_DIR}/{kinds.ENDPOINT_FILE}" == server.ENDPOINT_PATH.as_posix()
     assert workspace.TIERS == ("api", "weights", "data")

@@ -44,7 +44,9 @@ def test_the_organism_page(organism_dir: Path, serve) -> None:
 
 
 def test_an_organism_page_survives_a_malformed_report(organism_dir: Path, serve) -> None:
-    (organism_dir / "report.json").write_text('{"organism": "x", "evaluations": {"sft": 3}}', encoding="utf-8")
+    (organism_dir / "report.json").write_text(
+        '{"organism": "x", "evaluations": {"sft": 3}}', encoding="utf-8"
+    )
     (organism_dir / "evals" / "sft.json").write_text("{broken", encoding="utf-8")
     html = page(serve(organism_dir))
     assert "stage-table" in html  # base still comes from its cached eval

@@ -28,7 +28,9 @@ def view(
     from auditgame.viewer import serve_viewer
 
     def ready(url: str) -> None:
-        console.print(f"viewing {path} at {url} (Ctrl-C to stop)", markup=False, highlight=False)
+        console.print(
+            f"viewing {path} at {url} (Ctrl-C to stop)", markup=False, highlight=False, soft_wrap=True
+        )
         if open_browser:
             import webbrowser
 

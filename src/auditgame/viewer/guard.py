@@ -8,7 +8,9 @@ so a file the guard refuses can neither be served nor quoted in a page. A relati
 * once every symbolic link is resolved, the file lies inside the resolved root (so a link pointing out of
   the directory is refused, wherever it sits);
 * neither its own path nor its resolved path lies under a denied folder (a game's ``master/``) or is a
-  denied file (``auditor/token.txt``), compared case-insensitively;
+  denied file (``auditor/token.txt``), compared case-insensitively, nor under the ``master/`` of any game
+  found below the root (one beside a ``game.json``; the viewed game's own only with ``open_game_master``),
+  nor its ``auditor/token.txt``;
 * it is a regular file.
 
 URL decoding is the server's job and happens once, before the guard sees the path, so ``%2e%2e`` arrives
@@ -23,6 +25,13 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import NamedTuple
 
+GAME_FILE = "game.json"
+MASTER_DIR = "master"
+AUDITOR_DIR = "auditor"
+TOKEN_FILE = "token.txt"
+"""A game's public record, its master's folder and the auditor's API token (``auditgame.game.keys``,
+``auditgame.game.server``): a ``master/`` or ``auditor/token.txt`` beside a ``game.json`` is never read
+below the viewed directory, whatever the view (a benchmark's games, say)."""
 MAX_LISTED_FILES = 5000
 """A directory listing stops after this many files (a model directory's checkpoints can hold thousands)."""
 
@@ -70,16 +79,29 @@ class PathGuard:
             "auditor/token.txt")`` for a game.
     """
 
-    def __init__(self, root: Path, denied: Iterable[str] = ()) -> None:
+    def __init__(self, root: Path, denied: Iterable[str] = (), *, open_game_master: bool = False) -> None:
         self.root = Path(os.path.realpath(root))
+        self.open_game_master = open_game_master
         self.denied = tuple(item.strip("/") for item in denied if item.strip("/"))
         # Both the lexical and the resolved form of each denied path: a link into master/ is refused too.
         self._denied_lexical = tuple(tuple(part.lower() for part in item.split("/")) for item in self.denied)
         self._denied_resolved = tuple(Path(os.path.realpath(self.root / item)) for item in self.denied)
 
+    def _in_game_master(self, parts: list[str]) -> bool:
+        """Whether ``parts`` lead into the ``master/`` (or to the API token) of a game found below the root."""
+        lowered = [part.lower() for part in parts]
+        for index, part in enumerate(lowered):
+            master = part == MASTER_DIR and not (index == 0 and self.open_game_master)
+            token = lowered[index : index + 2] == [AUDITOR_DIR, TOKEN_FILE]
+            if (master or token) and (self.root.joinpath(*parts[:index]) / GAME_FILE).is_file():
+                return True
+        return False
+
     def _is_denied(self, parts: list[str], resolved: Path) -> bool:
         lowered = tuple(part.lower() for part in parts)
         if any(lowered[: len(denied)] == denied for denied in self._denied_lexical):
+            return True
+        if self._in_game_master(parts):
             return True
         return any(resolved == denied or denied in resolved.parents for denied in self._denied_resolved)
 
@@ -129,10 +151,23 @@ class PathGuard:
         data, cut = self.read_bytes(relative, limit)
         return data.decode("utf-8", errors="replace"), cut
 
+    def _folder(self, relative: str) -> Path | None:
+        """The folder ``relative`` if it is a real folder inside the root (no link on the way) and not denied."""
+        if not relative:
+            return self.root
+        try:
+            parts = _lexical_parts(relative)
+        except FileRefusedError:
+            return None
+        folder = self.root.joinpath(*parts)
+        if Path(os.path.realpath(folder)) != folder or not folder.is_dir() or self._is_denied(parts, folder):
+            return None
+        return folder
+
     def directories(self, relative: str = "") -> list[str]:
         """The names of the real (not linked) subdirectories of ``relative`` that the guard does not deny."""
-        base = self.root.joinpath(*_lexical_parts(relative)) if relative else self.root
-        if base.is_symlink() or not base.is_dir():
+        base = self._folder(relative)
+        if base is None:
             return []
         names = []
         with os.scandir(base) as entries:
@@ -146,8 +181,8 @@ class PathGuard:
 
     def files(self, relative: str = "", limit: int = MAX_LISTED_FILES) -> Iterator[ListedFile]:
         """Every file under ``relative`` the guard lets through, sorted, without following linked folders."""
-        start = self.root.joinpath(*_lexical_parts(relative)) if relative else self.root
-        if start.is_symlink() or not start.is_dir():
+        start = self._folder(relative)
+        if start is None:
             return
         pending = [start]
         listed = 0

@@ -14,15 +14,11 @@ from enum import Enum
 from pathlib import Path
 
 from auditgame.artifacts import MANIFEST_NAME, Manifest
-from auditgame.viewer.guard import FileRefusedError, PathGuard
+from auditgame.viewer.guard import AUDITOR_DIR, GAME_FILE, MASTER_DIR, TOKEN_FILE, FileRefusedError, PathGuard
 
-GAME_FILE = "game.json"
-MASTER_DIR = "master"
-AUDITOR_DIR = "auditor"
 RESULTS_DIR = "results"
 SECRET_FILE = "secret.txt"
 SPEC_FILE = "spec.json"
-TOKEN_FILE = "token.txt"
 TIER_FILE = "tier.json"
 ENDPOINT_FILE = "endpoint.json"
 SUBMISSION_FILE = "submission.json"
@@ -31,6 +27,29 @@ REPORT_JSON = "report.json"
 ORGANISM_KIND = "organism"
 CURRICULUM_KIND = "curriculum-report"
 _MAX_SNIFFED_BYTES = 1 << 20
+
+__all__ = [
+    "AUDITOR_DIR",
+    "CURRICULUM_KIND",
+    "ENDPOINT_FILE",
+    "EVIDENCE_FILE",
+    "GAME_FILE",
+    "MASTER_DIR",
+    "ORGANISM_KIND",
+    "REPORT_JSON",
+    "RESULTS_DIR",
+    "SECRET_FILE",
+    "SPEC_FILE",
+    "SUBMISSION_FILE",
+    "TIER_FILE",
+    "TOKEN_FILE",
+    "ViewKind",
+    "detect_kind",
+    "is_master_dir",
+    "is_technique_result",
+    "read_view_manifest",
+    "sniff_json",
+]
 
 
 class ViewKind(str, Enum):

@@ -17,6 +17,7 @@ elsewhere cannot read the viewer through DNS rebinding.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import ipaddress
 import os
 import socket
@@ -149,8 +150,8 @@ def open_view(path: Path | str, *, master: bool = False) -> ViewContext:
         )
     page_denied, file_denied = denied_paths(kind, master)
     return ViewContext(
-        guard=PathGuard(path, page_denied),
-        file_guard=PathGuard(path, file_denied),
+        guard=PathGuard(path, page_denied, open_game_master=master),
+        file_guard=PathGuard(path, file_denied, open_game_master=master),
         kind=kind,
         display_path=shown,
         master=master,
@@ -221,7 +222,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         route = urlsplit(self.path).path
         if route == "/" or route == "/index.html":
-            body = render_page(self.server.context).encode("utf-8")
+            # A fresh context per request: a run that finishes meanwhile shows its manifest on reload.
+            body = render_page(dataclasses.replace(self.server.context, _manifest=None)).encode("utf-8")
             self._send(HTTPStatus.OK, body, "text/html; charset=utf-8")
         elif route.startswith("/static/"):
             name = route.removeprefix("/static/")
