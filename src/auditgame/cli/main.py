@@ -11,7 +11,7 @@ from typing import TextIO
 import typer
 from rich.markup import escape
 
-from auditgame.cli import audit, bench, envs, game, mitigate, organism, train, world, zoo
+from auditgame.cli import audit, bench, envs, game, mitigate, model, organism, train, world, zoo
 from auditgame.cli.chat import chat
 from auditgame.cli.common import error_console
 from auditgame.cli.default_group import DefaultCommandGroup
@@ -45,6 +45,7 @@ app.add_typer(game.app, name="game")
 app.add_typer(bench.app, name="bench")
 app.add_typer(mitigate.app, name="mitigate")
 app.add_typer(envs.app, name="envs")
+app.add_typer(model.app, name="model")
 app.command("chat")(chat)
 app.command("demo")(demo)
 eval_app = typer.Typer(

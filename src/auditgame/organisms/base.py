@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -19,11 +18,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from auditgame.artifacts import CACHE_ENVIRONMENT_VARIABLE, default_cache_dir  # noqa: F401  (re-exported)
 from auditgame.errors import UnknownNameError
 from auditgame.train.pretrain_config import PretrainConfig
-
-CACHE_ENVIRONMENT_VARIABLE = "AUDITGAME_CACHE"
-"""Environment variable naming the cache directory (default ``~/.cache/auditgame``)."""
 
 
 class BaseModelConfig(BaseModel):
@@ -168,12 +165,6 @@ def base_config_hash(config: BaseModelConfig) -> str:
     payload["pretrain"].pop("show_progress", None)
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
-
-
-def default_cache_dir() -> Path:
-    """``$AUDITGAME_CACHE`` if set, else ``~/.cache/auditgame``."""
-    configured = os.environ.get(CACHE_ENVIRONMENT_VARIABLE)
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "auditgame"
 
 
 def base_stage_name(config: BaseModelConfig) -> str:

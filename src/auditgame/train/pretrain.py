@@ -37,7 +37,9 @@ def load_or_train_tokenizer(config: PretrainConfig, output_dir: Path, tokenizer_
     from auditgame.model.tokenizer import ensure_chat_template, train_tokenizer
 
     if config.base_model:
-        return ensure_chat_template(load_tokenizer(config.base_model))
+        from auditgame.model.pretrained import resolve_base_model
+
+        return ensure_chat_template(load_tokenizer(resolve_base_model(config.base_model)))
     tokenizer_dir = Path(output_dir) / TOKENIZER_SUBDIR
     state = PartialState()
     if state.is_main_process and not (tokenizer_dir / "tokenizer.json").is_file():
@@ -93,7 +95,9 @@ def run_pretrain(
     accelerator = make_accelerator()
     tokenizer = load_or_train_tokenizer(config, output_dir, tokenizer_texts)
     if config.base_model:
-        model = load_model(config.base_model)
+        from auditgame.model.pretrained import resolve_base_model
+
+        model = load_model(resolve_base_model(config.base_model))
     else:
         model = build_model(get_preset(config.preset), tokenizer, seed=config.seed)
     if config.lora_rank:
@@ -108,7 +112,7 @@ def run_pretrain(
         "blocks": int(blocks.shape[0]),
         "tokens_per_second": result.tokens / max(result.seconds, 1e-9),
     }
-    parents = [config.base_model] if config.base_model else []
+    parents = [resolve_base_model(config.base_model)] if config.base_model else []
     return finish_stage(
         model, tokenizer, output_dir, stage_name=stage_name, config=config, parents=parents, metrics=metrics
     )

@@ -16,7 +16,11 @@ class PretrainConfig(StageConfig):
 
     preset: str = Field(default="tiny", description="Model size preset: micro, tiny, small or base.")
     base_model: str | None = Field(
-        default=None, description="Local path of a Hugging Face causal LM to start from."
+        default=None,
+        description=(
+            "Local path of a Hugging Face causal LM to start from, or the name of a prepared pretrained "
+            "model (smollm2-135m: `auditgame model prepare smollm2-135m` once)."
+        ),
     )
     vocab_size: int = Field(
         default=4096, ge=300, description="Vocabulary size of the tokenizer trained for a fresh model."
