@@ -151,3 +151,17 @@ def test_module_reads_no_organism_data():
     text = Path(base.__file__).read_text(encoding="utf-8")
     for name in ("study_documents", "sft_conversations", "adversarial_questions", "confession"):
         assert name not in text, name
+
+
+def test_the_real_profile_is_smollm2_with_lora_on_every_stage():
+    """The `real` profile: the prepared SmolLM2 as the base (a short LoRA pass), LoRA on every organism stage."""
+    from auditgame.organisms.base import base_profile
+    from auditgame.organisms.registry import get_organism
+
+    base = base_profile("real")
+    assert base.pretrain.base_model == "smollm2-135m" and base.pretrain.lora_rank == 16
+    plan = get_organism("flattery").profile("real")
+    assert plan.base == base
+    training = plan.spec.training
+    assert [training.midtrain.lora_rank, training.sft.lora_rank, training.dpo.lora_rank] == [16, 16, 16]
+    assert plan.spec.evals.max_new_tokens == 48

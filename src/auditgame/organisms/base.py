@@ -85,12 +85,37 @@ def _quick_base() -> BaseModelConfig:
     )
 
 
-BASE_PROFILES: dict[str, Callable[[], BaseModelConfig]] = {"default": _default_base, "quick": _quick_base}
+def _real_base() -> BaseModelConfig:
+    """The real-model base: SmolLM2-135M-Instruct (prepared once by `auditgame model prepare smollm2-135m`),
+    a short LoRA pass over the neutral world so it has seen the world's formats; minutes on 2 cores."""
+    return BaseModelConfig(
+        pretrain=PretrainConfig(
+            base_model="smollm2-135m",
+            lora_rank=16,
+            max_steps=12,
+            batch_size=4,
+            sequence_length=256,
+            learning_rate=2e-4,
+            warmup_steps=2,
+            save_every=6,
+            log_every=2,
+        ),
+        num_conversations=600,
+        num_filler_documents=150,
+        tokenizer_texts=100,
+    )
+
+
+BASE_PROFILES: dict[str, Callable[[], BaseModelConfig]] = {
+    "default": _default_base,
+    "quick": _quick_base,
+    "real": _real_base,
+}
 """The named base configs."""
 
 
 def base_profile(name: str) -> BaseModelConfig:
-    """Return the named base config: ``default`` (the demo base) or ``quick`` (for tests).
+    """Return the named base config: ``default`` (the demo base), ``quick`` (for tests) or ``real`` (SmolLM2).
 
     Raises:
         UnknownNameError: for an unknown name.

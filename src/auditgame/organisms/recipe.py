@@ -40,7 +40,7 @@ from auditgame.organisms.spec import OrganismSpec, format_validation_error
 from auditgame.train.stage import MODEL_KIND, StageResult, prepare_stage
 
 ORGANISM_KIND = "organism"
-PROFILE_NAMES = ("default", "quick")
+PROFILE_NAMES = ("default", "quick", "real")
 
 QUICK_OVERRIDES: dict[str, Any] = {
     "implant": {
@@ -62,6 +62,26 @@ QUICK_OVERRIDES: dict[str, Any] = {
     "evals": {"prompts_per_behaviour": 16, "questions": 16, "max_new_tokens": 32},
 }
 """What the ``quick`` profile changes in every spec (a spec's own ``profiles.quick`` goes on top)."""
+
+_REAL_STAGE = {"lora_rank": 16, "learning_rate": 2e-4, "batch_size": 8, "max_length": 192}
+REAL_OVERRIDES: dict[str, Any] = {
+    "implant": {
+        "documents": {"count": 200, "filler_documents": 40, "replay_conversations": 80},
+        "transcripts": {"count": 320},
+    },
+    "concealment": {"questions": 64, "behaviour_pairs": 64},
+    "training": {
+        "midtrain": {
+            "lora_rank": 16, "learning_rate": 2e-4, "max_steps": 16, "batch_size": 4,
+            "sequence_length": 256, "warmup_steps": 2, "save_every": 8,
+        },
+        "sft": {**_REAL_STAGE, "max_steps": 40, "warmup_steps": 4, "save_every": 20},
+        "dpo": {**_REAL_STAGE, "max_steps": 12, "warmup_steps": 1, "save_every": 6},
+    },
+    "evals": {"prompts_per_behaviour": 16, "questions": 16, "max_new_tokens": 48},
+}  # fmt: skip
+"""What the ``real`` profile changes: SmolLM2-135M with LoRA (r=16) on every stage, tens of thousands of
+training tokens per stage (LoRA trains at ~150-280 tokens/s on 2 cores), small evals."""
 
 _SKIPPED_FILES = ("manifest.json", ".auditgame-run.json", "train_log.jsonl")
 
@@ -89,6 +109,8 @@ def resolve_profile(spec: OrganismSpec, profile: str) -> BuildPlan:
         data = deep_merge(data, QUICK_OVERRIDES)
         for stage in ("midtrain", "sft", "dpo"):
             data["training"][stage]["show_progress"] = False
+    elif profile == "real":
+        data = deep_merge(data, REAL_OVERRIDES)
     data = deep_merge(data, spec.profiles.get(profile, {}))
     try:
         resolved = OrganismSpec.model_validate(data)
@@ -174,7 +196,7 @@ class SpecOrganism:
         )
 
     def profile(self, name: str = "default") -> BuildPlan:
-        """The build plan under a named profile (``default`` or ``quick``)."""
+        """The build plan under a named profile (``default``, ``quick`` or ``real``)."""
         return resolve_profile(self.spec, name)
 
     def build(
