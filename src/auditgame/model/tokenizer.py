@@ -6,6 +6,7 @@ and marks assistant content with ``{% generation %}`` so TRL can train on assist
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterable
 
@@ -38,6 +39,9 @@ GENERIC_CHAT_TEMPLATE = (
     "{% if add_generation_prompt %}### Assistant:\n{% endif %}"
 )
 """A plain-text template for a foreign tokenizer that has none: it needs no new tokens."""
+
+GENERATION_MARK = re.compile(r"\{%-?\s*generation\s*-?%\}")
+"""The ``{% generation %}`` tag itself (``add_generation_prompt`` in a template is not one)."""
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 4096) -> PreTrainedTokenizerFast:
@@ -91,7 +95,7 @@ def ensure_chat_template(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokeni
     if not isinstance(template, str) or not template.strip():
         reason = "has no chat template"
         hint = " (if the model was trained here, its chat_template.jinja is lost: restore it)"
-    elif "generation" not in template:
+    elif not GENERATION_MARK.search(template):
         broken = _render_error(tokenizer)
         reason = (
             f"has a broken chat template ({broken})"
