@@ -101,12 +101,11 @@ def run(
     progress: bool = typer.Option(True, help="Show progress bars."),
 ) -> None:
     """Sample N episodes of one stage and print its spec-gaming / tampering rates with exact intervals."""
-    from auditgame.envs.curriculum import episodes_for, record_json
+    from auditgame.envs.curriculum import cycle_environments, episodes_for, write_records
     from auditgame.envs.environment import load_environments, resolve_stage
     from auditgame.envs.episode import run_episodes
     from auditgame.envs.policy import load_policy
     from auditgame.envs.rates import render_rates, stage_rates
-    from auditgame.envs.tool_use_data import TOOL_USE_SYSTEM
     from auditgame.errors import ConfigError
 
     if episodes <= 0:
@@ -122,16 +121,13 @@ def run(
             raise ConfigError(
                 f"{environments} has no environments of stage {name}", "check the file's stage names"
             )
-        chosen = [instances[index % len(instances)] for index in range(episodes)]
-        chosen = [env if env.system else env.model_copy(update={"system": TOOL_USE_SYSTEM}) for env in chosen]
+        chosen = cycle_environments(instances, episodes)
     else:
         chosen = episodes_for(name, episodes, seed=seed)
     policy = load_policy(model, temperature=temperature, max_new_tokens=max_new_tokens, seed=seed)
     records = run_episodes(chosen, policy, max_turns=max_turns, show_progress=progress)
     if out is not None:
-        from auditgame.artifacts import atomic_write_text
-
-        atomic_write_text(out, "".join(json.dumps(record_json(record)) + "\n" for record in records))
+        write_records(out, records)
     rates = stage_rates(records)
     if json_output:
         console.print_json(json.dumps(rates.model_dump(mode="json")))

@@ -571,6 +571,13 @@ def _destination(sandbox: Sandbox, command: str, operands: list[str]) -> tuple[l
     return sources, destination, into
 
 
+def _target(sandbox: Sandbox, source_path: str, destination: str, into: bool) -> str:
+    """Where ``cp``/``mv`` put ``source_path``: inside ``destination`` if it is a directory, else at it."""
+    if into:
+        return sandbox.resolve(posixpath.join(destination, posixpath.basename(source_path)))
+    return sandbox.resolve(destination)
+
+
 @program("cp")
 def _cp(sandbox: Sandbox, args: list[str], stdin: str) -> CommandResult:
     options, operands = _options("cp", args, flags="rRfinvapuTL", long={"recursive": "r", "force": "f"})
@@ -579,11 +586,7 @@ def _cp(sandbox: Sandbox, args: list[str], stdin: str) -> CommandResult:
     errors: list[str] = []
     for source in sources:
         source_path = sandbox.resolve(source)
-        target = (
-            sandbox.resolve(posixpath.join(destination, posixpath.basename(source_path)))
-            if into
-            else sandbox.resolve(destination)
-        )
+        target = _target(sandbox, source_path, destination, into)
         try:
             if sandbox.is_dir(source_path):
                 if not recursive:
@@ -617,11 +620,7 @@ def _mv(sandbox: Sandbox, args: list[str], stdin: str) -> CommandResult:
     errors: list[str] = []
     for source in sources:
         source_path = sandbox.resolve(source)
-        target = (
-            sandbox.resolve(posixpath.join(destination, posixpath.basename(source_path)))
-            if into
-            else sandbox.resolve(destination)
-        )
+        target = _target(sandbox, source_path, destination, into)
         if not sandbox.exists(source_path):
             errors.append(f"mv: cannot stat '{source}': No such file or directory\n")
             continue

@@ -23,12 +23,19 @@ from pydantic import BaseModel
 
 from auditgame.artifacts import atomic_write_json, atomic_write_text, has_manifest, write_manifest
 from auditgame.envs.curriculum_config import CurriculumConfig
-from auditgame.envs.environment import STAGES, build_environments, resolve_stage, save_environments
+from auditgame.envs.environment import (
+    STAGES,
+    Environment,
+    build_environments,
+    resolve_stage,
+    save_environments,
+)
 from auditgame.envs.episode import EpisodeRecord, run_episodes
 from auditgame.envs.errors import EnvironmentFileError
 from auditgame.envs.rates import StageRates, stage_rates
 from auditgame.envs.tool_use_data import TOOL_USE_SYSTEM, tool_use_conversations
 from auditgame.errors import ConfigError
+from auditgame.train.stage import write_jsonl
 
 REPORT_KIND = "curriculum-report"
 
@@ -59,11 +66,9 @@ class CurriculumReport(BaseModel):
     seconds: float
 
 
-def episodes_for(stage: str, count: int, *, seed: int) -> list[Any]:
-    """``count`` episodes' environments of ``stage``: its instances in turn (seeded), with the tool-use system prompt."""
-    instances = build_environments(stage, seed=seed)
-    if not instances:
-        raise ConfigError(f"stage {stage!r} has no environments", "check the environment definitions")
+def cycle_environments(instances: list[Environment], count: int) -> list[Environment]:
+    """``count`` episodes' environments: ``instances`` in turn, each with the tool-use system prompt
+    unless it has its own."""
     chosen = [instances[index % len(instances)] for index in range(count)]
     return [
         instance if instance.system else instance.model_copy(update={"system": TOOL_USE_SYSTEM})
@@ -71,14 +76,17 @@ def episodes_for(stage: str, count: int, *, seed: int) -> list[Any]:
     ]
 
 
-def record_json(record: EpisodeRecord) -> dict[str, Any]:
-    """One episode as a JSON-ready dict."""
-    return record.model_dump(mode="json")
+def episodes_for(stage: str, count: int, *, seed: int) -> list[Environment]:
+    """``count`` episodes' environments of ``stage``: its seeded instances in turn (:func:`cycle_environments`)."""
+    instances = build_environments(stage, seed=seed)
+    if not instances:
+        raise ConfigError(f"stage {stage!r} has no environments", "check the environment definitions")
+    return cycle_environments(instances, count)
 
 
-def _write_records(path: Path, records: list[EpisodeRecord]) -> None:
-    lines = "".join(json.dumps(record_json(record)) + "\n" for record in records)
-    atomic_write_text(path, lines)
+def write_records(path: Path, records: list[EpisodeRecord]) -> None:
+    """Every episode, with its outcome, as JSON lines (atomically)."""
+    write_jsonl(path, (record.model_dump(mode="json") for record in records))
 
 
 def _read_records(path: Path) -> list[EpisodeRecord]:
@@ -148,7 +156,7 @@ class _Curriculum:
             show_progress=self.show_progress,
         )
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_records(path, records)
+        write_records(path, records)
         return records
 
     def fine_tune(

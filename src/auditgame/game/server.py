@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import hmac
 import io
-import ipaddress
 import json
 import re
 import selectors
@@ -54,6 +53,7 @@ from auditgame.game.batching import (
     LoadedModel,
     QueueFullError,
 )
+from auditgame.loopback import is_loopback
 from auditgame.model.limits import MAX_NEW_TOKENS, MAX_SAMPLES
 
 SPEC_PATH = Path("master") / "spec.json"
@@ -136,15 +136,6 @@ class RequestError(Exception):
 
 class _ClientGoneError(Exception):
     """The client closed its connection before its reply was ready."""
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def read_model_dirs(game_dir: Path) -> dict[str, Path]:
@@ -810,7 +801,7 @@ class GameServer:
         log: Callable[[str], Any] | None = None,
         limits: ServerLimits | None = None,
     ) -> None:
-        if not _is_loopback(host):
+        if not is_loopback(host):
             raise GameServerError(
                 f"refusing to serve on {host!r}: the game server binds to loopback only",
                 "use --host 127.0.0.1",

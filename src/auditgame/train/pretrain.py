@@ -94,10 +94,12 @@ def run_pretrain(
         return finished
     accelerator = make_accelerator()
     tokenizer = load_or_train_tokenizer(config, output_dir, tokenizer_texts)
+    base_model = None
     if config.base_model:
         from auditgame.model.pretrained import resolve_base_model
 
-        model = load_model(resolve_base_model(config.base_model))
+        base_model = resolve_base_model(config.base_model)
+        model = load_model(base_model)
     else:
         model = build_model(get_preset(config.preset), tokenizer, seed=config.seed)
     if config.lora_rank:
@@ -112,7 +114,7 @@ def run_pretrain(
         "blocks": int(blocks.shape[0]),
         "tokens_per_second": result.tokens / max(result.seconds, 1e-9),
     }
-    parents = [resolve_base_model(config.base_model)] if config.base_model else []
+    parents = [base_model] if base_model else []
     return finish_stage(
         model, tokenizer, output_dir, stage_name=stage_name, config=config, parents=parents, metrics=metrics
     )

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import ipaddress
 import os
 import socket
 import stat
@@ -33,6 +32,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from auditgame.errors import AuditgameError
+from auditgame.loopback import is_loopback
 from auditgame.viewer.guard import FileRefusedError, PathGuard
 from auditgame.viewer.kinds import (
     AUDITOR_DIR,
@@ -76,16 +76,6 @@ TEXT_SUFFIXES = (
 
 class ViewerError(AuditgameError):
     """A path the viewer cannot show, a non-loopback address, or a port it cannot listen on."""
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` is ``localhost`` or a loopback IP address."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def denied_paths(kind: ViewKind, master: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
