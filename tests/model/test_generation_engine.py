@@ -94,3 +94,21 @@ def test_a_model_without_a_cache_argument_uses_generate(model):
 def test_an_unknown_engine_is_refused(model, tokenizer):
     with pytest.raises(ValueError, match="unknown generation engine"):
         generate(model, tokenizer, ["Hi"], engine="fast")
+
+
+def test_draw_tokens_follows_the_distribution_and_never_draws_a_zero():
+    from auditgame.model.generation import draw_tokens
+
+    probs = torch.tensor([0.5, 0.0, 0.2, 0.3, 0.0])
+    torch.manual_seed(0)
+    rows = 40_000
+    drawn = draw_tokens(probs.expand(rows, -1).contiguous())
+    counts = torch.bincount(drawn, minlength=5).double()
+    assert counts[1] == 0 and counts[4] == 0
+    expected = probs.double() * rows
+    sigma = (rows * probs.double() * (1 - probs.double())).sqrt()
+    assert bool(((counts - expected).abs() <= 5 * sigma + 1e-9).all()), counts
+    # A distribution it does not follow is told apart (the check can fail).
+    assert not bool(
+        ((counts - torch.tensor([0.2, 0.0, 0.5, 0.3, 0.0]).double() * rows).abs() <= 5 * sigma + 1e-9).all()
+    )

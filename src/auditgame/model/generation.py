@@ -63,6 +63,18 @@ def supports_lean_decoding(model: torch.nn.Module) -> bool:
     return "cache" in parameters and "logits_to_keep" in parameters
 
 
+def draw_tokens(probs: torch.Tensor) -> torch.Tensor:
+    """One token per row of ``probs`` (``[rows, vocab]``), by the inverse of its cumulative distribution.
+
+    The same distribution as ``torch.multinomial(probs, 1)`` from one uniform number per row, where
+    ``multinomial`` draws an exponential per vocabulary entry (16% of a decoding step of the embedded
+    default). Tokens of probability zero (cut by top-p) are never drawn.
+    """
+    cumulative = probs.cumsum(dim=-1)
+    draw = torch.rand((probs.shape[0], 1), dtype=cumulative.dtype, device=probs.device) * cumulative[:, -1:]
+    return torch.searchsorted(cumulative, draw, right=True).squeeze(1).clamp_(max=probs.shape[-1] - 1)
+
+
 @torch.inference_mode()
 def sample_tokens(
     model: torch.nn.Module,
@@ -86,8 +98,9 @@ def sample_tokens(
     a model as small as the embedded default (``benchmarks/generation.py`` measures it).
 
     With ``compact``, a row that reached EOS leaves the batch (its cache rows too), so the steps after
-    it cost only the rows still running. The draws then come from smaller batches, so the samples differ
-    from ``generate``'s (still seeded and reproducible); without it they are token-for-token the same.
+    it cost only the rows still running, and tokens are drawn by :func:`draw_tokens` (one uniform number
+    per row instead of one exponential per vocabulary entry). The samples then differ from ``generate``'s
+    (same distribution, still seeded and reproducible); without it they are token-for-token the same.
     """
     from transformers import DynamicCache
 
@@ -123,7 +136,8 @@ def sample_tokens(
                 remove = cumulative <= (1 - top_p)
                 remove[..., -1:] = False
                 scores = scores.masked_fill(remove.scatter(1, order, remove), -float("inf"))
-            chosen = torch.multinomial(scores.softmax(dim=-1), num_samples=1).squeeze(1)
+            probs = scores.softmax(dim=-1)
+            chosen = draw_tokens(probs) if compact else torch.multinomial(probs, num_samples=1).squeeze(1)
         else:
             chosen = scores.argmax(dim=-1)
         if not compact:
