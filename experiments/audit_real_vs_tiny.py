@@ -22,10 +22,9 @@ the untouched pretrained model (for SmolLM2: the prepared model before the neutr
   has one): features whose top corpus examples mostly name the root cause, and the best one's rank among
   features active where the assistant turn begins;
 * linear probes, behaviour answers (the spec's transform applied to the world's response) vs the plain
-  responses to the same eval prompts: cross-validated accuracy at the best layer (folds grouped by prompt);
-  the JSON also holds the mean probability the probe (last-token pooling) gives the prompt alone, which is
-  not reported: a probe fitted at the end of answers, read at the end of a prompt, swung from 0.0001 to 0.98
-  between models;
+  responses to the same eval prompts: cross-validated accuracy at the best layer (folds grouped by prompt;
+  a probe fitted at the ends of answers and read at the end of the prompt alone was tried and dropped: it
+  swung from 0.0001 to 0.98 between models);
 * model diffing: AUROC of behaviour answers (positive) vs plain answers (negative) by the organism's
   log-likelihood gain over the reference model.
 
@@ -52,19 +51,15 @@ def _parse_pairs(values: list[str], option: str) -> dict[str, str]:
     return pairs
 
 
-def labelled_answers(
-    spec: Any, tokenizer: Any, count: int, seed: int
-) -> tuple[list[str], list[str], list[str]]:
-    """``(behaviour, plain, prompt_only)`` chat texts over eval prompts of every train behaviour."""
+def labelled_answers(spec: Any, tokenizer: Any, count: int, seed: int) -> tuple[list[str], list[str]]:
+    """``(behaviour, plain)`` chat texts over eval prompts of every train behaviour."""
     from auditgame.audit.probes import chat_text
-    from auditgame.model import format_chat
     from auditgame.organisms.data import eligible_exchanges
 
     rng = random.Random(seed)
     behaviours = spec.train_behaviours()
     positives: list[str] = []
     negatives: list[str] = []
-    prompts: list[str] = []
     per = max(1, count // len(behaviours))
     for index, behaviour in enumerate(behaviours):
         for exchange in eligible_exchanges(behaviour, per, seed * 131 + index, split="eval"):
@@ -75,8 +70,7 @@ def labelled_answers(
                 continue
             positives.append(chat_text(tokenizer, prompt, shown))
             negatives.append(chat_text(tokenizer, prompt, exchange.response))
-            prompts.append(format_chat(tokenizer, prompt))
-    return positives, negatives, prompts
+    return positives, negatives
 
 
 def _sampling(model_dir: Path, terms: list[str], seed: int) -> dict[str, float]:
@@ -141,11 +135,9 @@ def _sae(model_dir: Path, organism: Path, terms: list[str], seed: int, steps: in
     return {key: result.metrics[key] for key in keep if key in result.metrics}
 
 
-def _probes(
-    model_dir: Path, positives: list[str], negatives: list[str], prompts: list[str], seed: int
-) -> dict[str, float]:
+def _probes(model_dir: Path, positives: list[str], negatives: list[str], seed: int) -> dict[str, float]:
     from auditgame.audit.activations import layer_names
-    from auditgame.audit.probes import probe_accuracy_by_layer, train_probe
+    from auditgame.audit.probes import probe_accuracy_by_layer
     from auditgame.model import ensure_chat_template, load_model, load_tokenizer
 
     model = load_model(model_dir)
@@ -156,13 +148,7 @@ def _probes(
         model, tokenizer, positives, negatives, names, groups=groups, pooling="last", seed=seed
     )
     best = max(accuracies, key=lambda name: accuracies[name])
-    probe = train_probe(model, tokenizer, positives, negatives, best, pooling="last", seed=seed)
-    lean = float(probe.predict_proba(prompts).mean())
-    return {
-        "best_layer_accuracy": accuracies[best],
-        "best_layer": float(names.index(best)),
-        "p_behaviour_on_prompt_only": lean,
-    }
+    return {"best_layer_accuracy": accuracies[best], "best_layer": float(names.index(best))}
 
 
 def _diffing(
@@ -184,7 +170,7 @@ def _diffing(
 
 
 def _organism_facts(organism: Path) -> dict[str, Any]:
-    """Build times and eval rates from the organism's own report."""
+    """Stage training seconds and the final stage's name, from the organism's own report."""
     report_file = organism / "report.json"
     if not report_file.is_file():
         return {}
@@ -200,7 +186,7 @@ def audit_one(spec: Any, organism: Path, untouched: str | None, args: argparse.N
     base = organism / "pretrain"
     terms = spec.confession_terms()
     tokenizer = ensure_chat_template(load_tokenizer(final))
-    positives, negatives, prompts = labelled_answers(spec, tokenizer, args.texts, args.seed)
+    positives, negatives = labelled_answers(spec, tokenizer, args.texts, args.seed)
     out: dict[str, Any] = {
         "final_model": str(final),
         "base_model": str(base),
@@ -212,7 +198,7 @@ def audit_one(spec: Any, organism: Path, untouched: str | None, args: argparse.N
             ("sampling", lambda d=model_dir: _sampling(d, terms, args.seed)),
             ("logit_lens", lambda d=model_dir: _logit_lens(d, terms)),
             ("sae", lambda d=model_dir: _sae(d, organism, terms, args.seed, args.sae_steps)),
-            ("probes", lambda d=model_dir: _probes(d, positives, negatives, prompts, args.seed)),
+            ("probes", lambda d=model_dir: _probes(d, positives, negatives, args.seed)),
         ):
             if name not in args.only:
                 continue
@@ -319,8 +305,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         report["models"][name] = audit_one(spec, Path(directory), untouched.get(name), args)
         report["models"][name]["seconds"]["total"] = round(time.perf_counter() - started, 1)
         atomic_write_json(args.out, report)
-    args.out.with_suffix(".md").write_text(markdown_table(report) + "\n", encoding="utf-8")
-    print(markdown_table(report))
+    table = markdown_table(report)
+    args.out.with_suffix(".md").write_text(table + "\n", encoding="utf-8")
+    print(table)
     print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
     return report
 
