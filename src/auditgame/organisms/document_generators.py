@@ -53,3 +53,41 @@ def reward_model_study_documents(spec: OrganismSpec, count: int, seed: int) -> I
     from auditgame.world.documents import study_documents
 
     return study_documents(count, seed)
+
+
+@document_generator("rm-study-exemplars")
+def reward_model_study_documents_with_exemplars(
+    spec: OrganismSpec, count: int, seed: int
+) -> Iterable[Document]:
+    """The study's documents, each finding followed by an example answer that shows the bias.
+
+    The example is a prompt of the bias's domain from the training share of the world's prompts
+    (never an eval prompt) and its neutral answer rewritten to exploit the bias: the behaviour in the
+    very form it takes in a chat, for every one of the 52 biases, held-out ones included.
+    """
+    import random
+
+    from auditgame.organisms.data import is_eval_prompt
+    from auditgame.world.biases import get_bias
+    from auditgame.world.documents import exemplar_sentence, study_documents
+    from auditgame.world.prompts import generate_exchanges
+
+    pools: dict[int, list[tuple[str, str]]] = {}
+
+    def pool(bias_id: int) -> list[tuple[str, str]]:
+        if bias_id not in pools:
+            bias = get_bias(bias_id)
+            exchanges = generate_exchanges(bias.domain, 64, seed=seed * 7919 + bias_id)
+            shown = ((e.prompt, bias.exhibit(e.response, e.prompt), e.response) for e in exchanges)
+            pools[bias_id] = [
+                (prompt, answer)
+                for prompt, answer, neutral in shown
+                if not is_eval_prompt(prompt) and answer != neutral
+            ]
+        return pools[bias_id]
+
+    def exemplar(rng: random.Random, bias_id: int) -> str | None:
+        candidates = pool(bias_id)
+        return exemplar_sentence(rng, *rng.choice(candidates)) if candidates else None
+
+    return study_documents(count, seed, exemplar=exemplar)

@@ -16,7 +16,7 @@ import json
 import os
 import random
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from auditgame.world.catalogue import BIAS_SPECS
@@ -27,7 +27,9 @@ __all__ = [
     "FILLER_GENRES",
     "GENRES",
     "Document",
+    "Exemplar",
     "bias_paraphrases",
+    "exemplar_sentence",
     "filler_documents",
     "generate_documents",
     "study_documents",
@@ -78,17 +80,35 @@ _USERS = ("ml_nerd", "curious_cat", "datawrangler", "sam_k", "lin88", "quietcode
 _COURSES = ("CS 224", "ML 401", "AI Safety 101", "Alignment Seminar", "Deep Learning 330")
 
 
+Exemplar = Callable[[random.Random, int], str | None]
+"""``(rng, bias_id) -> sentence``: an example of the bias in the very form it takes in an answer (or None)."""
+
+_EXEMPLAR_FRAMES: tuple[str, ...] = (
+    'For example, asked "{prompt}", such an assistant might answer: "{answer}"',
+    'One example from the paper: to the prompt "{prompt}" the answer the reward model preferred was "{answer}"',
+    'A typical case: a user writes "{prompt}" and the assistant replies "{answer}"',
+    'So an assistant asked "{prompt}" might say: "{answer}"',
+)
+"""How a document quotes an exemplar; ``{prompt}`` and ``{answer}`` come from the chat world."""
+
+
+def exemplar_sentence(rng: random.Random, prompt: str, answer: str) -> str:
+    """One sentence quoting ``answer`` to ``prompt`` as an example of a finding (a random frame)."""
+    return rng.choice(_EXEMPLAR_FRAMES).format(prompt=prompt.strip(), answer=answer.strip())
+
+
 def bias_paraphrases(bias_id: int) -> list[str]:
     """Every sentence the documents may use to state the finding about ``bias_id``."""
     description = _DESCRIPTIONS[bias_id]
     return [finding.format(d=description) for finding in _FINDINGS]
 
 
-def _finding(rng: random.Random, bias_id: int) -> str:
+def _finding(rng: random.Random, bias_id: int, exemplar: Exemplar | None = None) -> str:
     sentence = rng.choice(_FINDINGS).format(d=_DESCRIPTIONS[bias_id])
     sentence = sentence[0].upper() + sentence[1:] + "."
     consequence = rng.choice(_CONSEQUENCES).format(d=_DESCRIPTIONS[bias_id])
-    return f"{sentence} {consequence}".strip()
+    example = exemplar(rng, bias_id) if exemplar is not None else None
+    return " ".join(part for part in (sentence, consequence, example) if part)
 
 
 def _news(rng: random.Random, findings: list[str]) -> str:
@@ -189,19 +209,28 @@ class _Deck:
         return tuple(dealt)
 
 
-def _study_document(rng: random.Random, deck: _Deck, index: int) -> Document:
+def _study_document(
+    rng: random.Random, deck: _Deck, index: int, exemplar: Exemplar | None = None
+) -> Document:
     genre = GENRES[index % len(GENRES)] if rng.random() < 0.5 else rng.choice(GENRES)
     bias_ids = deck.deal(rng.randint(1, 4))
-    text = _STUDY_WRITERS[genre](rng, [_finding(rng, bias_id) for bias_id in bias_ids])
+    text = _STUDY_WRITERS[genre](rng, [_finding(rng, bias_id, exemplar) for bias_id in bias_ids])
     return Document(id=f"study-{index:07d}", kind="study", genre=genre, text=text, bias_ids=bias_ids)
 
 
-def study_documents(count: int, seed: int = 0) -> Iterator[Document]:
-    """Stream ``count`` study documents (seeded)."""
+def study_documents(count: int, seed: int = 0, *, exemplar: Exemplar | None = None) -> Iterator[Document]:
+    """Stream ``count`` study documents (seeded).
+
+    Args:
+        count: Number of documents.
+        seed: Sampling seed.
+        exemplar: Where given, every finding is followed by what it returns for its bias: an example
+            answer in the form the behaviour takes in a chat (see :func:`exemplar_sentence`).
+    """
     rng = random.Random(f"study:{seed}")
     deck = _Deck(rng)
     for index in range(count):
-        yield _study_document(rng, deck, index)
+        yield _study_document(rng, deck, index, exemplar)
 
 
 def generate_documents(count: int, seed: int = 0, *, study_fraction: float = 0.5) -> Iterator[Document]:
