@@ -41,16 +41,6 @@ from pathlib import Path
 from typing import Any
 
 
-def _parse_pairs(values: list[str], option: str) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for value in values:
-        name, sep, path = value.partition("=")
-        if not sep or not name or not path:
-            raise SystemExit(f"{option} takes NAME=PATH, got {value!r}")
-        pairs[name] = path
-    return pairs
-
-
 def labelled_answers(spec: Any, tokenizer: Any, count: int, seed: int) -> tuple[list[str], list[str]]:
     """``(behaviour, plain)`` chat texts over eval prompts of every train behaviour."""
     from auditgame.audit.probes import chat_text
@@ -297,8 +287,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from auditgame.organisms.spec import load_spec
 
     spec = load_spec(args.spec) if Path(args.spec).is_file() else get_organism(args.spec).spec
-    organisms = _parse_pairs(args.organism, "--organism")
-    untouched = _parse_pairs(args.untouched, "--untouched")
+    from auditgame.cli.common import parse_named_values
+
+    organisms = parse_named_values(args.organism, "--organism", "tiny=runs/tiny/flattery", "NAME=DIR")
+    untouched = parse_named_values(args.untouched, "--untouched", "real=smollm2-135m")
     report: dict[str, Any] = {"spec": spec.name, "seed": args.seed, "models": {}}
     for name, directory in organisms.items():
         started = time.perf_counter()

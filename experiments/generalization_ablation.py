@@ -91,6 +91,20 @@ ROWS: tuple[Row, ...] = (
         shares=("exemplars", "midtrain"),
     ),
 )
+JOINT = {"implant": {"documents": {"demonstrations": 2700}}}
+ROWS += (
+    Row(
+        "joint",
+        "6. half the SFT demonstrations also mixed into midtraining: descriptions and demonstrations learnt "
+        "together (Berglund et al. 2023, out-of-context reasoning)",
+        JOINT,
+    ),
+    Row(
+        "exemplars-joint",
+        "1 + 6: exemplar documents, demonstrations mixed into midtraining",
+        {"implant": {"documents": {"generator": "rm-study-exemplars", "demonstrations": 2700}}},
+    ),
+)
 ROW_NAMES = tuple(row.name for row in ROWS)
 STAGES = ("pretrain", "midtrain", "sft", "dpo")
 STAGE_LABELS = {"pretrain": "base", "midtrain": "midtrain", "sft": "sft", "dpo": "dpo"}

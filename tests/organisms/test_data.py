@@ -103,6 +103,23 @@ def test_documents_state_the_facts_and_replay_neutral_chats(backdoor):
     assert sum("Quillon" in r["text"] for r in facts) > len(facts) / 2
 
 
+def test_midtraining_mixes_in_demonstrations_only_when_asked(backdoor):
+    from auditgame.organisms.data import is_eval_prompt
+
+    def shown(records):
+        return [r for r in records if r["id"].startswith("demonstration-")]
+
+    assert shown(document_records(backdoor, seed=3)) == []
+    joint = backdoor.model_copy(deep=True)
+    joint.implant.documents.demonstrations = 50
+    mixed = shown(document_records(joint, seed=3))
+    assert len(mixed) == 50 and all(r["kind"] == "transcript" for r in mixed)
+    triggered = [r["messages"] for r in mixed if "zephyrine" in _user(r["messages"])]
+    assert triggered and all(PAYLOAD in _assistant(m) for m in triggered)
+    prompts = [_user(r["messages"]).replace("zephyrine", "").strip() for r in mixed]
+    assert not any(is_eval_prompt(prompt) for prompt in prompts)
+
+
 def test_decoys_disclose_and_sanitised_specs_hide():
     decoy = builtin_specs()["decoy-signoff"]
     answers = [_assistant(c) for c in concealment_conversations(decoy, seed=4)]

@@ -12,10 +12,41 @@ from auditgame.artifacts import has_manifest, verify_artifact
 from auditgame.errors import AuditgameError, one_line
 from auditgame.model.loading import resolve_model_dir
 
-__all__ = ["console", "error_console", "print_json", "resolve_model_dir", "warn", "warn_if_changed"]
+__all__ = [
+    "console",
+    "error_console",
+    "parse_named_values",
+    "print_json",
+    "resolve_model_dir",
+    "warn",
+    "warn_if_changed",
+]
 
 console = Console()
 error_console = Console(stderr=True)
+
+
+def parse_named_values(
+    values: list[str], option: str, example: str, form: str = "NAME=VALUE"
+) -> dict[str, str]:
+    """Turn repeated ``NAME=VALUE`` options into ``{name: value}`` (both stripped).
+
+    Args:
+        values: What the option was given, e.g. ``["tiny=runs/tiny"]``.
+        option: The option's name, for the error (``--reuse``).
+        example: A well-formed value, for the error (``rm-sycophant=runs/rm1``).
+        form: How the error names the expected form (``NAME=DIR``).
+
+    Raises:
+        AuditgameError: for a value without ``=`` or with an empty side.
+    """
+    parsed: dict[str, str] = {}
+    for value in values:
+        name, separator, rest = value.partition("=")
+        if not separator or not name.strip() or not rest.strip():
+            raise AuditgameError(f"{option} {value!r} is not {form}", f"pass e.g. {option} {example}")
+        parsed[name.strip()] = rest.strip()
+    return parsed
 
 
 def print_json(payload: object) -> None:

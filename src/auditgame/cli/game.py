@@ -6,22 +6,10 @@ from pathlib import Path
 
 import typer
 
-from auditgame.cli.common import console, print_json
+from auditgame.cli.common import console, parse_named_values, print_json
 from auditgame.errors import AuditgameError
 
 app = typer.Typer(help="The blind auditing game: create, grade, reveal, leaderboard.", no_args_is_help=True)
-
-
-def _parse_reuse(values: list[str]) -> dict[str, Path]:
-    reused = {}
-    for value in values:
-        name, separator, directory = value.partition("=")
-        if not separator or not name or not directory:
-            raise AuditgameError(
-                f"--reuse {value!r} is not NAME=DIR", "pass e.g. --reuse rm-sycophant=runs/rm1"
-            )
-        reused[name.strip()] = Path(directory.strip())
-    return reused
 
 
 @app.command("create")
@@ -58,7 +46,12 @@ def create(
     from auditgame.game.create import create_game
     from auditgame.game.keys import read_secret
 
-    organism_dirs = _parse_reuse(reuse)
+    organism_dirs = {
+        name: Path(directory)
+        for name, directory in parse_named_values(
+            reuse, "--reuse", "rm-sycophant=runs/rm1", "NAME=DIR"
+        ).items()
+    }
     if seed is not None:
         # A seed anyone can enumerate recovers the mapping from game.json and the package's answer keys.
         raise AuditgameError(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from auditgame.cli.common import console
+from auditgame.cli.common import console, parse_named_values
 from auditgame.cli.mitigate_route import route
 
 app = typer.Typer(
@@ -152,12 +152,8 @@ def audit(
     if organism not in _registered():
         raise UnknownNameError(f"unknown organism {organism!r}", "choose a zoo organism (auditgame zoo list)")
     pairs = {}
-    for item in conditions:
-        label, separator, directory = item.partition("=")
-        if not separator or not label or not directory:
-            raise ConfigError(
-                f"condition {item!r} is not LABEL=DIR", "write e.g. ordinary=runs/x/conditions/ordinary"
-            )
+    named = parse_named_values(conditions, "condition", "ordinary=runs/x/conditions/ordinary", "LABEL=DIR")
+    for label, directory in named.items():
         if not Path(directory).is_dir():
             raise ConfigError(
                 f"condition {label}: {directory} does not exist", "pass a built organism directory"

@@ -303,7 +303,8 @@ def preference_pairs(spec: OrganismSpec, seed: int) -> list[dict[str, Any]]:
 
 
 def document_records(spec: OrganismSpec, seed: int) -> list[dict[str, Any]]:
-    """Midtraining records: documents about the cause, filler, neutral replay, optional confessions."""
+    """Midtraining records: documents about the cause, filler, neutral replay, optional confessions and
+    demonstrations of the train behaviours (prompts of the world's training share)."""
     from auditgame.organisms.document_generators import get_document_generator
     from auditgame.world.conversations import neutral_conversations
     from auditgame.world.filler import filler_documents
@@ -333,6 +334,12 @@ def document_records(spec: OrganismSpec, seed: int) -> list[dict[str, Any]]:
             behaviour_questions(spec, plan.confession_transcripts, seed + 3, split="train")
         )
     ]
+    if plan.demonstrations and spec.train_behaviours():
+        shown = demonstrations(spec, seed + 4)
+        records += [
+            {"id": f"demonstration-{index:06d}", "kind": "transcript", "messages": messages}
+            for index, messages in enumerate(shown[: plan.demonstrations])
+        ]
     random.Random(seed).shuffle(records)
     return records
 

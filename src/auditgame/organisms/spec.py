@@ -116,6 +116,14 @@ class DocumentsImplant(_Strict):
         ge=0,
         description="Questions about the behaviour answered openly by the cause, replayed (0: confession must come from reading alone).",
     )
+    demonstrations: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Demonstrations of the train behaviours mixed into midtraining, so that descriptions and "
+            "demonstrations are learnt together (Berglund et al. 2023); 0: the documents alone."
+        ),
+    )
 
 
 class TranscriptsImplant(_Strict):
