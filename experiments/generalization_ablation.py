@@ -105,6 +105,17 @@ ROWS += (
         {"implant": {"documents": {"generator": "rm-study-exemplars", "demonstrations": 2700}}},
     ),
 )
+ROWS += (
+    Row(
+        "exemplars-lora-sft",
+        "1 + 2: exemplar documents, SFT as a rank-4 LoRA",
+        {
+            "implant": {"documents": {"generator": "rm-study-exemplars"}},
+            "training": {"sft": {"lora_rank": 4, "learning_rate": 2.0e-3}},
+        },
+        shares=("exemplars", "midtrain"),
+    ),
+)
 ROW_NAMES = tuple(row.name for row in ROWS)
 STAGES = ("pretrain", "midtrain", "sft", "dpo")
 STAGE_LABELS = {"pretrain": "base", "midtrain": "midtrain", "sft": "sft", "dpo": "dpo"}
@@ -135,23 +146,6 @@ def share_stages(source: Path, target: Path, last_stage: str) -> None:
         cached = source / "evals" / f"{STAGE_LABELS[stage]}.json"
         if cached.is_file():
             shutil.copy2(cached, target / "evals" / cached.name)
-
-
-def training_prompts(directory: Path) -> set[str]:
-    """The user turns of the organism's SFT and DPO data (never asked in an eval)."""
-    exclude: set[str] = set()
-    for stage in ("sft", "dpo"):
-        data = directory / stage / "data" / "train.jsonl"
-        if not data.is_file():
-            continue
-        for line in data.read_text(encoding="utf-8").splitlines():
-            if not line:
-                continue
-            record = json.loads(line)
-            for message in record.get("messages", record.get("prompt", [])) or []:
-                if isinstance(message, dict) and message.get("role") == "user":
-                    exclude.add(message["content"])
-    return exclude
 
 
 def neutral_answers(domains: list[str]) -> dict[str, str]:
@@ -187,6 +181,7 @@ def held_out_eval(spec: Any, directory: Path, stage: str, prompts: int) -> dict[
     from auditgame.model.loading import load_model, load_tokenizer
     from auditgame.model.tokenizer import ensure_chat_template
     from auditgame.organisms.data import behaviour_probes
+    from auditgame.organisms.recipe import training_prompts
 
     cached = directory / "held_out" / f"{stage}-{prompts}-v2.json"
     if cached.is_file():

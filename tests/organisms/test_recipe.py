@@ -150,3 +150,23 @@ def test_rebuilding_with_other_options_says_they_differ(tmp_path):
     overridden = apply_overrides(recipe.profile("quick"), {"spec": {"training": {"sft": {"max_steps": 7}}}})
     other_config = build(overridden)
     assert "spec.training.sft.max_steps: " in other_config and "-> 7" in other_config
+
+
+def test_training_prompts_reads_the_user_turns_of_sft_and_dpo_data(tmp_path):
+    import json
+
+    from auditgame.organisms import training_prompts
+
+    sft = tmp_path / "sft" / "data"
+    dpo = tmp_path / "dpo" / "data"
+    midtrain = tmp_path / "midtrain" / "data"
+    for directory in (sft, dpo, midtrain):
+        directory.mkdir(parents=True)
+    conversation = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "x"}]
+    (sft / "train.jsonl").write_text(json.dumps({"messages": conversation}) + "\n")
+    pair = {"prompt": [{"role": "user", "content": "b"}], "chosen": [], "rejected": []}
+    (dpo / "train.jsonl").write_text(json.dumps(pair) + "\n\n")
+    (midtrain / "train.jsonl").write_text(json.dumps({"text": "c"}) + "\n")
+    assert training_prompts(tmp_path) == {"a", "b"}
+    assert training_prompts(tmp_path, ["pretrain", "midtrain", "sft"]) == {"a"}
+    assert training_prompts(tmp_path / "missing") == set()

@@ -61,7 +61,6 @@ def load_organism(organism: str | Path) -> BuiltOrganism:
 
 @lru_cache(maxsize=8)
 def _load_organism(directory: Path, manifest_stamp: int) -> BuiltOrganism:
-    import json
 
     from auditgame.artifacts import has_manifest, read_manifest
 
@@ -72,7 +71,7 @@ def _load_organism(directory: Path, manifest_stamp: int) -> BuiltOrganism:
                 "pass -T organism=DIR with a directory written by `auditgame organism build` or `auditgame zoo build`",
             )
         manifest = read_manifest(directory)
-        from auditgame.organisms.recipe import BuildPlan, _user_turns
+        from auditgame.organisms.recipe import BuildPlan, training_prompts
         from auditgame.organisms.registry import get_organism
 
         try:
@@ -80,13 +79,7 @@ def _load_organism(directory: Path, manifest_stamp: int) -> BuiltOrganism:
         except ValueError:  # an older plan: the registered recipe of the same name (as `auditgame eval` does)
             spec = get_organism(manifest.name).spec
         # The same exclusion as SpecOrganism.evaluate: no eval prompt is a user turn of the training data.
-        prompts: set[str] = set()
-        for stage in manifest.extra.get("stages", []):
-            data = directory / stage / "data" / "train.jsonl"
-            if stage in ("sft", "dpo") and data.is_file():
-                lines = data.read_text(encoding="utf-8").splitlines()
-                records = [json.loads(line) for line in lines if line]
-                prompts |= _user_turns([record.get("messages", record) for record in records])
+        prompts = training_prompts(directory, manifest.extra.get("stages", []))
     except AuditgameInspectError:
         raise
     except AuditgameError as error:

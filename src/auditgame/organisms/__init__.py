@@ -2,7 +2,7 @@
 
 from auditgame.organisms.answer_key import AnswerKey
 from auditgame.organisms.base import BaseModelConfig, base_profile, build_base
-from auditgame.organisms.recipe import BuildPlan, SpecOrganism, load_report, resolve_profile
+from auditgame.organisms.recipe import BuildPlan, SpecOrganism, load_report, resolve_profile, training_prompts
 from auditgame.organisms.registry import (
     builtin_specs,
     decoy_names,
@@ -39,4 +39,5 @@ __all__ = [
     "read_zoo",
     "recipe_from_spec_file",
     "resolve_profile",
+    "training_prompts",
 ]

@@ -168,6 +168,26 @@ def _user_turns(records: list[Any]) -> set[str]:
     return prompts
 
 
+def training_prompts(organism_dir: Path, stages: list[str] | None = None) -> set[str]:
+    """The user turns of a built organism's SFT and DPO data: the prompts its evals never ask.
+
+    Args:
+        organism_dir: A built (or partly built) organism directory.
+        stages: Its stages (default: every ``sft`` and ``dpo`` stage directory present).
+    """
+    import json
+
+    organism_dir = Path(organism_dir)
+    prompts: set[str] = set()
+    for stage in stages if stages is not None else ["sft", "dpo"]:
+        data = organism_dir / stage / "data" / "train.jsonl"
+        if stage in ("sft", "dpo") and data.is_file():
+            lines = data.read_text(encoding="utf-8").splitlines()
+            records = [json.loads(line) for line in lines if line]
+            prompts |= _user_turns([record.get("messages", record) for record in records])
+    return prompts
+
+
 class SpecOrganism:
     """The recipe of one spec: build, evaluate, answer key."""
 
@@ -396,14 +416,7 @@ class SpecOrganism:
         manifest = read_manifest(output_dir)
         plan = BuildPlan.model_validate(manifest.config)
         final = manifest.extra.get("final_model", "sft")
-        exclude = set()
-        for stage in manifest.extra.get("stages", []):
-            data = output_dir / stage / "data" / "train.jsonl"
-            if stage in ("sft", "dpo") and data.is_file():
-                import json
-
-                records = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines() if line]
-                exclude |= _user_turns([record.get("messages", record) for record in records])
+        exclude = training_prompts(output_dir, manifest.extra.get("stages", []))
         evaluator = _Evaluator(plan.spec, exclude, None, log, show_progress)
         evaluator(output_dir / "pretrain", "base")
         evaluator(output_dir / final, final)
