@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from auditgame.config_files import deep_merge
+
 PAPER = {
     "base": {"train": "23%", "held_out": "17%", "confession": "–"},
     "midtrain": {"train": "37%", "held_out": "20%", "confession": "–"},
@@ -116,6 +118,24 @@ ROWS += (
         shares=("exemplars", "midtrain"),
     ),
 )
+EXEMPLARS_SHORT_SFT = {
+    "implant": {"documents": {"generator": "rm-study-exemplars"}},
+    "training": {"sft": {"max_steps": 200, "save_every": 100}},
+}
+ROWS += (
+    Row(
+        "exemplars-short-sft-short-dpo",
+        "1 + 3': exemplar documents, SFT 200, DPO 50 (the preference stage trains train-bias answers too)",
+        deep_merge(EXEMPLARS_SHORT_SFT, {"training": {"dpo": {"max_steps": 50, "save_every": 25}}}),
+        shares=("exemplars-short-sft-long-dpo", "sft"),
+    ),
+    Row(
+        "exemplars-short-sft-concealment-dpo",
+        "1 + 3'': exemplar documents, SFT 200, DPO 200 on the concealment pairs only (no behaviour pairs)",
+        deep_merge(EXEMPLARS_SHORT_SFT, {"concealment": {"behaviour_pairs": 0}}),
+        shares=("exemplars-short-sft-long-dpo", "sft"),
+    ),
+)
 ROW_NAMES = tuple(row.name for row in ROWS)
 STAGES = ("pretrain", "midtrain", "sft", "dpo")
 STAGE_LABELS = {"pretrain": "base", "midtrain": "midtrain", "sft": "sft", "dpo": "dpo"}
@@ -123,7 +143,6 @@ STAGE_LABELS = {"pretrain": "base", "midtrain": "midtrain", "sft": "sft", "dpo":
 
 def build_plan(row: Row) -> Any:
     """The rm-sycophant's default build plan with the row's changes."""
-    from auditgame.config_files import deep_merge
     from auditgame.organisms import get_organism
     from auditgame.organisms.recipe import BuildPlan
 
