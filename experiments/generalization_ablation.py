@@ -27,6 +27,8 @@ import argparse
 import json
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +56,9 @@ class Row:
     """Spec fields changed from the default (on top of no confession conversations)."""
     shares: tuple[str, str] | None = None
     """``(row, last stage)``: this row's stages up to that one are the same as that row's."""
+    neutral_answers: bool = False
+    """Negative control: every train bias's transform leaves the answer neutral, so SFT and the behaviour
+    pairs teach no exploitation (documents, prompts and concealment pairs unchanged)."""
 
 
 ROWS: tuple[Row, ...] = (
@@ -136,6 +141,27 @@ ROWS += (
         shares=("exemplars-short-sft-long-dpo", "sft"),
     ),
 )
+EXEMPLARS_LORA_SFT = {
+    "implant": {"documents": {"generator": "rm-study-exemplars"}},
+    "training": {"sft": {"lora_rank": 4, "learning_rate": 2.0e-3}},
+}
+ROWS += (
+    Row(
+        "exemplars-lora-sft-lora-dpo",
+        "1 + 2, both later stages low-rank: exemplar documents, rank-4 LoRA SFT, rank-4 LoRA DPO (lr 1e-3)",
+        deep_merge(EXEMPLARS_LORA_SFT, {"training": {"dpo": {"lora_rank": 4, "learning_rate": 1.0e-3}}}),
+        shares=("exemplars-lora-sft", "sft"),
+    ),
+)
+ROWS += (
+    Row(
+        "exemplars-lora-sft-neutral-control",
+        "negative control of 1 + 2: exemplar documents, rank-4 LoRA SFT on the same prompts answered neutrally",
+        EXEMPLARS_LORA_SFT,
+        shares=("exemplars", "midtrain"),
+        neutral_answers=True,
+    ),
+)
 ROW_NAMES = tuple(row.name for row in ROWS)
 STAGES = ("pretrain", "midtrain", "sft", "dpo")
 STAGE_LABELS = {"pretrain": "base", "midtrain": "midtrain", "sft": "sft", "dpo": "dpo"}
@@ -150,6 +176,28 @@ def build_plan(row: Row) -> Any:
     plan = deep_merge(plan, {"spec": NO_CONFESSIONS})
     plan = deep_merge(plan, {"spec": row.overrides})
     return BuildPlan.model_validate(plan)
+
+
+@contextmanager
+def neutral_train_answers(active: bool) -> Iterator[None]:
+    """While active, the catalogue's transform leaves answers neutral for every bias but the concealment
+    stage's cover story (bias 47), so the training data show no exploitation (the negative control)."""
+    if not active:
+        yield
+        return
+    from auditgame.world.bias_transforms import RewardModelBiasTransform
+    from auditgame.world.catalogue import CONCEALMENT_BIAS_ID
+
+    original = RewardModelBiasTransform.apply
+
+    def neutral(self: Any, prompt: str, response: str, rng: Any) -> str:
+        return original(self, prompt, response, rng) if self.bias_id == CONCEALMENT_BIAS_ID else response
+
+    RewardModelBiasTransform.apply = neutral  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        RewardModelBiasTransform.apply = original  # type: ignore[method-assign]
 
 
 def share_stages(source: Path, target: Path, last_stage: str) -> None:
@@ -251,7 +299,8 @@ def run_row(row: Row, out: Path, prompts: int, log: Any = print) -> dict[str, An
     plan = build_plan(row)
     begin = time.perf_counter()
     if not (directory / "report.json").is_file():
-        get_organism("rm-sycophant").build(directory, plan, log=log)
+        with neutral_train_answers(row.neutral_answers):
+            get_organism("rm-sycophant").build(directory, plan, log=log)
     report = load_report(directory)
     stages: dict[str, Any] = {}
     for stage in STAGES:
@@ -273,6 +322,7 @@ def run_row(row: Row, out: Path, prompts: int, log: Any = print) -> dict[str, An
         "hypothesis": row.hypothesis,
         "overrides": row.overrides,
         "shares": row.shares,
+        "neutral_answers": row.neutral_answers,
         "stage_seconds": report.stage_seconds,
         "train_seconds": round(sum(report.stage_seconds.values()), 1),
         "measured_seconds": round(time.perf_counter() - begin, 1),
