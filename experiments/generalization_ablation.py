@@ -162,6 +162,14 @@ ROWS += (
         neutral_answers=True,
     ),
 )
+ROWS += (
+    Row(
+        "exemplars-lora8-sft",
+        "1 + 2 with a rank-8 LoRA SFT (lr 2e-3)",
+        deep_merge(EXEMPLARS_LORA_SFT, {"training": {"sft": {"lora_rank": 8}}}),
+        shares=("exemplars", "midtrain"),
+    ),
+)
 ROW_NAMES = tuple(row.name for row in ROWS)
 STAGES = ("pretrain", "midtrain", "sft", "dpo")
 STAGE_LABELS = {"pretrain": "base", "midtrain": "midtrain", "sft": "sft", "dpo": "dpo"}
