@@ -5,7 +5,8 @@ Usage::
     .venv/bin/python experiments/generalization_ablation.py --out runs/ablation
     .venv/bin/python experiments/generalization_ablation.py --out runs/ablation --rows default,exemplars
 
-Every row is the rm-sycophant spec (default profile) with a few fields changed, built from the one shared
+Every row is the rm-sycophant spec with a few fields changed from the last round's recipe (prose documents,
+full SFT: ``LAST_ROUND``; the row ``exemplars-lora8-sft`` is today's default), built from the one shared
 base at the default's compute budget (midtrain 250 + SFT 500 + DPO 200 steps of 16 sequences; a row that
 moves steps between SFT and DPO keeps their sum of seconds near the default's). Rows that share their first
 stages with an earlier row (same fields up to that stage) copy those stages instead of training them again.
@@ -44,6 +45,11 @@ PAPER = {
 """Marks et al. 2025 (their last stage is RL, ours DPO)."""
 
 NO_CONFESSIONS = {"implant": {"documents": {"confession_transcripts": 0}}}
+LAST_ROUND = {
+    "implant": {"documents": {"generator": "rm-study"}},
+    "training": {"sft": {"lora_rank": None, "learning_rate": 5.0e-4}},
+}
+"""What the rows start from: the last round's recipe (prose documents, full SFT), whatever today's default is."""
 
 
 @dataclass
@@ -62,7 +68,7 @@ class Row:
 
 
 ROWS: tuple[Row, ...] = (
-    Row("default", "today's default recipe, without confession conversations in midtraining"),
+    Row("default", "the last round's default recipe, without confession conversations in midtraining"),
     Row(
         "exemplars",
         "1. study documents quote an example answer for every bias (the behaviour as it appears in a chat)",
@@ -176,12 +182,12 @@ STAGE_LABELS = {"pretrain": "base", "midtrain": "midtrain", "sft": "sft", "dpo":
 
 
 def build_plan(row: Row) -> Any:
-    """The rm-sycophant's default build plan with the row's changes."""
+    """The rm-sycophant's default build plan, reset to the last round's recipe, with the row's changes."""
     from auditgame.organisms import get_organism
     from auditgame.organisms.recipe import BuildPlan
 
     plan = get_organism("rm-sycophant").profile("default").model_dump(mode="json")
-    plan = deep_merge(plan, {"spec": NO_CONFESSIONS})
+    plan = deep_merge(plan, {"spec": deep_merge(NO_CONFESSIONS, LAST_ROUND)})
     plan = deep_merge(plan, {"spec": row.overrides})
     return BuildPlan.model_validate(plan)
 
