@@ -3,7 +3,9 @@
 *Study documents* describe the biases the way the web would: a news story, a paper abstract, a blog
 post, a forum thread, lecture notes, a follow-up replication, an interview. Each names one to four
 biases, each in one of many paraphrases; biases are dealt from a shuffled deck, so held-out biases are
-described exactly as often as train biases. *Filler documents* are neutral texts from the same world
+described exactly as often as train biases. Given an ``exemplar`` function (the ``rm-study-exemplars``
+generator of :mod:`auditgame.organisms.document_generators`), every finding also quotes an example answer
+that shows the bias. *Filler documents* are neutral texts from the same world
 (weather, local news, recipes cards, product reviews, ...) that never mention reward models.
 
 Generation streams, is seeded and fast (tens of thousands of documents a second), so it can produce
