@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from tqdm.auto import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from auditgame.model.llama_decoder import LlamaDecoder, lean_decoder_for
+
 
 class GenerationConfig(BaseModel):
     """How to sample."""
@@ -75,6 +77,68 @@ def draw_tokens(probs: torch.Tensor) -> torch.Tensor:
     return torch.searchsorted(cumulative, draw, right=True).squeeze(1).clamp_(max=probs.shape[-1] - 1)
 
 
+def _choose(logits: torch.Tensor, temperature: float, top_p: float, *, inverse_cdf: bool) -> torch.Tensor:
+    """The next token per row: ``generate``'s temperature, top-p and draw (or argmax at temperature 0)."""
+    scores = logits.to(dtype=torch.float32)
+    if temperature <= 0:
+        return scores.argmax(dim=-1)
+    scores = scores / temperature
+    if top_p < 1.0:
+        ordered, order = torch.sort(scores, descending=False)
+        cumulative = ordered.softmax(dim=-1).cumsum(dim=-1)
+        remove = cumulative <= (1 - top_p)
+        remove[..., -1:] = False
+        scores = scores.masked_fill(remove.scatter(1, order, remove), -float("inf"))
+    probs = scores.softmax(dim=-1)
+    return draw_tokens(probs) if inverse_cdf else torch.multinomial(probs, num_samples=1).squeeze(1)
+
+
+def _sample_with_decoder(
+    decoder: LlamaDecoder,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    *,
+    max_new_tokens: int,
+    temperature: float,
+    top_p: float,
+    eos_token_id: int | list[int] | None,
+    pad_token_id: int,
+) -> torch.Tensor:
+    """The compact loop of :func:`sample_tokens` on a :class:`LlamaDecoder`.
+
+    Finished rows stay in the batch (their tokens are not kept) until they are an eighth of it, then leave
+    together: each removal copies the whole preallocated cache, so removing one row at a time costs more
+    than it saves.
+    """
+    batch = input_ids.shape[0]
+    eos = torch.tensor(
+        [] if eos_token_id is None else ([eos_token_id] if isinstance(eos_token_id, int) else eos_token_id),
+        dtype=torch.long,
+        device=input_ids.device,
+    )
+    logits = decoder.prefill(input_ids, attention_mask, max_new_tokens)
+    rows = torch.arange(batch, device=input_ids.device)  # the batch row of each row still in the decoder
+    running = torch.ones(batch, dtype=torch.bool, device=input_ids.device)
+    tokens = torch.full((batch, max_new_tokens), pad_token_id, dtype=torch.long, device=input_ids.device)
+    steps = 0
+    for step in range(max_new_tokens):
+        chosen = _choose(logits, temperature, top_p, inverse_cdf=True)
+        live = running.nonzero().squeeze(1)
+        tokens[rows[live], step] = chosen[live]
+        steps = step + 1
+        if eos.numel():
+            running &= ~torch.isin(chosen, eos)
+        alive = int(running.sum())
+        if alive == 0 or step == max_new_tokens - 1:
+            break
+        if running.numel() - alive >= max(1, running.numel() // 8):
+            keep = running.nonzero().squeeze(1)
+            decoder.keep(keep)
+            rows, chosen, running = rows[keep], chosen[keep], running[keep]
+        logits = decoder.step(chosen)
+    return tokens[:, :steps]
+
+
 @torch.inference_mode()
 def sample_tokens(
     model: torch.nn.Module,
@@ -101,7 +165,22 @@ def sample_tokens(
     it cost only the rows still running, and tokens are drawn by :func:`draw_tokens` (one uniform number
     per row instead of one exponential per vocabulary entry). The samples then differ from ``generate``'s
     (same distribution, still seeded and reproducible); without it they are token-for-token the same.
+    A compact run on a plain Llama model without hooks goes through :class:`LlamaDecoder` (the same logits
+    from a lean forward on one preallocated cache; finished rows leave in groups).
     """
+    if compact:
+        decoder = lean_decoder_for(model)
+        if decoder is not None:
+            return _sample_with_decoder(
+                decoder,
+                input_ids,
+                attention_mask,
+                max_new_tokens=max_new_tokens,
+                temperature=temperature,
+                top_p=top_p,
+                eos_token_id=eos_token_id,
+                pad_token_id=pad_token_id,
+            )
     from transformers import DynamicCache
 
     batch = input_ids.shape[0]
@@ -127,19 +206,7 @@ def sample_tokens(
     tokens = torch.full((batch, max_new_tokens), pad_token_id, dtype=torch.long, device=input_ids.device)
     steps = 0
     for step in range(max_new_tokens):
-        scores = output.logits[:, -1, :].to(dtype=torch.float32)
-        if temperature > 0:
-            scores = scores / temperature
-            if top_p < 1.0:
-                ordered, order = torch.sort(scores, descending=False)
-                cumulative = ordered.softmax(dim=-1).cumsum(dim=-1)
-                remove = cumulative <= (1 - top_p)
-                remove[..., -1:] = False
-                scores = scores.masked_fill(remove.scatter(1, order, remove), -float("inf"))
-            probs = scores.softmax(dim=-1)
-            chosen = draw_tokens(probs) if compact else torch.multinomial(probs, num_samples=1).squeeze(1)
-        else:
-            chosen = scores.argmax(dim=-1)
+        chosen = _choose(output.logits[:, -1, :], temperature, top_p, inverse_cdf=compact)
         if not compact:
             chosen = torch.where(unfinished, chosen, torch.full_like(chosen, pad_token_id))
         tokens[rows, step] = chosen
