@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tqdm.auto import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from auditgame.model.llama_decoder import LlamaDecoder, lean_decoder_for
+from auditgame.model.llama_decoder import LlamaDecoder, lean_decoder_for, left_padded_positions
 
 
 class GenerationConfig(BaseModel):
@@ -77,6 +77,12 @@ def draw_tokens(probs: torch.Tensor) -> torch.Tensor:
     return torch.searchsorted(cumulative, draw, right=True).squeeze(1).clamp_(max=probs.shape[-1] - 1)
 
 
+def _eos_tensor(eos_token_id: int | list[int] | None, device: torch.device) -> torch.Tensor:
+    """The end-of-sequence token ids as a tensor (empty where there is none)."""
+    ids = [] if eos_token_id is None else ([eos_token_id] if isinstance(eos_token_id, int) else eos_token_id)
+    return torch.tensor(ids, dtype=torch.long, device=device)
+
+
 def _choose(logits: torch.Tensor, temperature: float, top_p: float, *, inverse_cdf: bool) -> torch.Tensor:
     """The next token per row: ``generate``'s temperature, top-p and draw (or argmax at temperature 0)."""
     scores = logits.to(dtype=torch.float32)
@@ -111,11 +117,7 @@ def _sample_with_decoder(
     than it saves.
     """
     batch = input_ids.shape[0]
-    eos = torch.tensor(
-        [] if eos_token_id is None else ([eos_token_id] if isinstance(eos_token_id, int) else eos_token_id),
-        dtype=torch.long,
-        device=input_ids.device,
-    )
+    eos = _eos_tensor(eos_token_id, input_ids.device)
     logits = decoder.prefill(input_ids, attention_mask, max_new_tokens)
     rows = torch.arange(batch, device=input_ids.device)  # the batch row of each row still in the decoder
     running = torch.ones(batch, dtype=torch.bool, device=input_ids.device)
@@ -151,6 +153,7 @@ def sample_tokens(
     eos_token_id: int | list[int] | None,
     pad_token_id: int,
     compact: bool = False,
+    decoder: LlamaDecoder | None = None,
 ) -> torch.Tensor:
     """Sample up to ``max_new_tokens`` tokens for a left-padded batch; return them (``pad`` after EOS).
 
@@ -166,10 +169,12 @@ def sample_tokens(
     per row instead of one exponential per vocabulary entry). The samples then differ from ``generate``'s
     (same distribution, still seeded and reproducible); without it they are token-for-token the same.
     A compact run on a plain Llama model without hooks goes through :class:`LlamaDecoder` (the same logits
-    from a lean forward on one preallocated cache; finished rows leave in groups).
+    from a lean forward on one preallocated cache; finished rows leave in groups). ``decoder`` is that
+    decoder already built for ``model`` (a caller sampling many batches builds it once: building copies the
+    weights); None builds it here where the model allows.
     """
     if compact:
-        decoder = lean_decoder_for(model)
+        decoder = decoder or lean_decoder_for(model)
         if decoder is not None:
             return _sample_with_decoder(
                 decoder,
@@ -184,13 +189,8 @@ def sample_tokens(
     from transformers import DynamicCache
 
     batch = input_ids.shape[0]
-    eos = torch.tensor(
-        [] if eos_token_id is None else ([eos_token_id] if isinstance(eos_token_id, int) else eos_token_id),
-        dtype=torch.long,
-        device=input_ids.device,
-    )
-    position_ids = attention_mask.long().cumsum(-1) - 1
-    position_ids.masked_fill_(attention_mask == 0, 1)
+    eos = _eos_tensor(eos_token_id, input_ids.device)
+    position_ids = left_padded_positions(attention_mask)
     cache = DynamicCache(config=model.config)
     output = model(
         input_ids=input_ids,
@@ -287,6 +287,7 @@ def generate(
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     device = next(model.parameters()).device
+    decoder = lean_decoder_for(model) if engine == "auditgame" and compact else None
     outputs: list[str] = []
     try:
         starts = range(0, len(texts), config.batch_size)
@@ -310,6 +311,7 @@ def generate(
                     eos_token_id=tokenizer.eos_token_id,
                     pad_token_id=tokenizer.pad_token_id,
                     compact=compact,
+                    decoder=decoder,
                 )
             else:
                 generated = model.generate(

@@ -20,17 +20,18 @@ import torch
 import torch.nn.functional as F
 
 
+def left_padded_positions(attention_mask: torch.Tensor) -> torch.Tensor:
+    """Position ids of a left-padded batch: 0 at each row's first real token, 1 on padding (as ``generate``)."""
+    positions = attention_mask.long().cumsum(-1) - 1
+    return positions.masked_fill_(attention_mask == 0, 1)
+
+
 def _has_hooks(model: torch.nn.Module) -> bool:
     from torch.nn.modules import module as module_globals
 
     if module_globals._global_forward_hooks or module_globals._global_forward_pre_hooks:
         return True
-    return any(
-        module._forward_hooks
-        or module._forward_pre_hooks
-        or getattr(module, "_forward_hooks_with_kwargs", None)
-        for module in model.modules()
-    )
+    return any(module._forward_hooks or module._forward_pre_hooks for module in model.modules())
 
 
 def lean_decoder_for(model: torch.nn.Module) -> LlamaDecoder | None:
@@ -160,8 +161,7 @@ class LlamaDecoder:
         self.values = [torch.empty_like(keys) for keys in self.keys]
         self.key_mask = torch.zeros(batch, total, dtype=torch.bool, device=input_ids.device)
         self.key_mask[:, :length] = attention_mask.bool()
-        positions = attention_mask.long().cumsum(-1) - 1
-        positions.masked_fill_(attention_mask == 0, 1)
+        positions = left_padded_positions(attention_mask)
         causal = torch.ones(length, length, dtype=torch.bool, device=input_ids.device).tril()
         # A padding query attends to itself only, so no row of the mask is empty (its output is never used).
         mask = (causal & self.key_mask[:, None, :length]) | torch.eye(
