@@ -8,7 +8,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export TRANSFORMERS_NO_ADVISORY_WARNINGS := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup demo zoo test test-all bench bench-train bench-generation bench-search bench-sae bench-zoo bench-auditors lint format clean
+.PHONY: setup demo zoo test test-all bench bench-train bench-generation bench-trl bench-search bench-sae bench-zoo bench-auditors lint format clean
 
 setup: $(STAMP)
 
@@ -34,13 +34,16 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(BIN)/pytest -q
 
-bench: bench-train bench-generation bench-sae bench-search bench-zoo
+bench: bench-train bench-generation bench-trl bench-sae bench-search bench-zoo
 
 bench-train: $(STAMP)
 	$(BIN)/python benchmarks/train_throughput.py
 
 bench-generation: $(STAMP)
 	$(BIN)/python benchmarks/generation.py --batch-sizes 32,64
+
+bench-trl: $(STAMP)
+	$(BIN)/python benchmarks/trl_stages.py
 
 bench-sae: $(STAMP)
 	$(BIN)/python benchmarks/sae.py
