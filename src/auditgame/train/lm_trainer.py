@@ -28,6 +28,12 @@ from safetensors.torch import save_model as save_safetensors_model
 from tqdm.auto import tqdm
 
 from auditgame.errors import CheckpointError
+from auditgame.train.compilation import (
+    compiled_for_training,
+    is_compilation_error,
+    should_compile,
+    warn_compilation_failed,
+)
 from auditgame.train.checkpoints import latest_checkpoint, prune_checkpoints, seal_checkpoint
 from auditgame.train.precision import resolve_precision, training_autocast
 from auditgame.train.stage_config import StageConfig
@@ -56,6 +62,8 @@ class LMTrainResult(NamedTuple):
     """The step the run resumed from (0 for a fresh run)."""
     precision: str = "fp32"
     """The precision that ran: ``fp32`` or ``bf16`` (autocast over fp32 weights)."""
+    compiled: bool = False
+    """Whether the training step ran compiled (``torch.compile``; see :mod:`auditgame.train.compilation`)."""
 
 
 def make_accelerator() -> Accelerator:
@@ -181,6 +189,16 @@ def _load_checkpoint(
         ) from None
 
 
+def _loss_and_backward(
+    model: torch.nn.Module, input_ids: torch.Tensor, precision: str, accelerator: Accelerator
+) -> torch.Tensor:
+    """The plain step: next-token loss on ``input_ids`` under autocast, then ``backward``."""
+    with training_autocast(precision, accelerator.device.type):
+        loss = model(input_ids=input_ids, labels=input_ids, use_cache=False).loss
+    accelerator.backward(loss)
+    return loss
+
+
 def train_causal_lm(
     model: torch.nn.Module,
     blocks: torch.Tensor,
@@ -244,6 +262,13 @@ def train_causal_lm(
     model.train()
     precision = resolve_precision(config.precision, accelerator.device.type)
 
+    compile_step = backward_step is None and should_compile(
+        config.compile,
+        device_type=accelerator.device.type,
+        steps=config.max_steps - start_step,
+        num_processes=num_processes,
+    )
+
     log_path = output_dir / "train_log.jsonl"
     sequence_length = blocks.shape[1]
     window_losses: list[torch.Tensor] = []  # detached; read (one sync) only when logging
@@ -256,20 +281,28 @@ def train_causal_lm(
         dynamic_ncols=True,
     )
     final_loss = float("nan")
-    with reuse_freed_memory(accelerator.device.type == "cpu"):
+    with reuse_freed_memory(accelerator.device.type == "cpu"), contextlib.ExitStack() as compiled:
+        forward_model = compiled.enter_context(compiled_for_training(model)) if compile_step else model
         for step in range(start_step, config.max_steps):
             global_indices = batch_indices(step, config.batch_size, blocks.shape[0], config.seed)
             local = global_indices[
                 accelerator.process_index * per_process : (accelerator.process_index + 1) * per_process
             ]
             input_ids = blocks[local].to(accelerator.device)
-            if backward_step is None:
-                with training_autocast(precision, accelerator.device.type):
-                    loss = model(input_ids=input_ids, labels=input_ids, use_cache=False).loss
-                accelerator.backward(loss)
-            else:
+            if backward_step is not None:
                 with training_autocast(precision, accelerator.device.type):
                     loss = backward_step(model, input_ids, local)
+            else:
+                try:
+                    loss = _loss_and_backward(forward_model, input_ids, precision, accelerator)
+                except Exception as error:  # compiling fails on the first step, if at all
+                    if forward_model is model or step != start_step or not is_compilation_error(error):
+                        raise
+                    warn_compilation_failed(error)
+                    compiled.close()  # restores the attention implementation
+                    forward_model, compile_step = model, False
+                    optimizer.zero_grad(set_to_none=True)
+                    loss = _loss_and_backward(model, input_ids, precision, accelerator)
             accelerator.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             scheduler.step()
@@ -304,4 +337,5 @@ def train_causal_lm(
         final_loss=final_loss,
         resumed_from_step=start_step,
         precision=precision,
+        compiled=compile_step,
     )

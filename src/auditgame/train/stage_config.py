@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from auditgame.train.compilation import Compile
 from auditgame.train.precision import Precision
 
 
@@ -37,6 +38,14 @@ class StageConfig(BaseModel):
         description=(
             "Recompute activations in the backward pass (TRL's default): less memory, about a third "
             "more compute. Off by default: the embedded models are small."
+        ),
+    )
+    compile: Compile = Field(
+        default="auto",
+        description=(
+            "Compile the training step with torch.compile (inductor): on, off, or auto = single-process CPU "
+            "runs of 200+ steps of the pretrain and midtrain loop when a C++ compiler is installed (the TRL "
+            "stages compile only when on). Same arithmetic, other rounding; the manifest records what ran."
         ),
     )
     show_progress: bool = Field(default=True, description="Show a progress bar.")

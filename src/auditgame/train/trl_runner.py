@@ -39,6 +39,7 @@ def trainer_arguments(config: StageConfig, output_dir: Path) -> dict[str, Any]:
         "use_cpu": not torch.cuda.is_available(),
         "bf16": resolve_precision(config.precision) == "bf16",
         "gradient_checkpointing": config.activation_checkpointing,
+        "torch_compile": config.compile == "on",
         "report_to": "none",
         "disable_tqdm": not config.show_progress,
         "dataloader_num_workers": 0,
