@@ -66,7 +66,7 @@ def test_when_a_run_compiles(monkeypatch, setting, device, steps, processes, exp
 def test_without_a_cpp_compiler_auto_stays_eager_and_on_says_what_to_install(monkeypatch):
     monkeypatch.setattr(compilation, "cpp_compiler", lambda: None)
     assert should_compile("auto", device_type="cpu", steps=10_000) is False
-    with pytest.raises(ValueError, match="install g\\+\\+.*compile: off"):
+    with pytest.raises(ValueError, match=r"install g\+\+.*compile: off"):
         should_compile("on", device_type="cpu", steps=10)
     with pytest.raises(ValueError, match="choose auto, on or off"):
         should_compile("yes", device_type="cpu", steps=10)
@@ -86,7 +86,9 @@ def test_compiled_training_matches_eager_training(tmp_path):
     compiled = train_causal_lm(compiled_model, _blocks(), _config(compile="on"), tmp_path / "compiled")
     assert (eager.compiled, compiled.compiled) == (False, True)
     assert _losses(tmp_path / "compiled") == pytest.approx(_losses(tmp_path / "eager"), rel=1e-3)
-    for (name, a), (_, b) in zip(eager_model.named_parameters(), compiled_model.named_parameters()):
+    for (name, a), (_, b) in zip(
+        eager_model.named_parameters(), compiled_model.named_parameters(), strict=True
+    ):
         assert torch.allclose(a, b, atol=1e-4), name
     assert compiled_model.config._attn_implementation == "sdpa"
     # a wrong learning rate must show up in the same comparison (the check can fail)

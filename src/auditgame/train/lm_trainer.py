@@ -28,13 +28,13 @@ from safetensors.torch import save_model as save_safetensors_model
 from tqdm.auto import tqdm
 
 from auditgame.errors import CheckpointError
+from auditgame.train.checkpoints import latest_checkpoint, prune_checkpoints, seal_checkpoint
 from auditgame.train.compilation import (
     compiled_for_training,
     is_compilation_error,
     should_compile,
     warn_compilation_failed,
 )
-from auditgame.train.checkpoints import latest_checkpoint, prune_checkpoints, seal_checkpoint
 from auditgame.train.precision import resolve_precision, training_autocast
 from auditgame.train.stage_config import StageConfig
 
