@@ -7,6 +7,8 @@ global batch size, AdamW, gradient clipping at 1.0 and a cosine schedule, fp32 w
 (a) ``ours``: ``auditgame.train.lm_trainer.train_causal_lm`` -- the pretraining/midtraining loop -- as it
     runs by default (``precision="auto"``: bf16 autocast where the CPU has native bf16 matmuls);
 (b) ``ours-fp32``: the same loop with ``precision="fp32"``;
+(b') ``ours-compiled``: the same loop with ``compile="on"`` (``torch.compile``, as ``compile="auto"`` runs
+    stages of 200+ steps on the CPU, e.g. the demo's; the compile is in the untimed warm-up steps);
 (c) ``trainer``: ``transformers.Trainer`` with default arguments apart from those above (fp32, its
     default optimizer ``adamw_torch_fused``, no checkpoints, no reporting);
 (d) ``trainer-bf16``: the same with ``bf16=True`` (the Trainer's own CPU autocast).
@@ -149,6 +151,7 @@ def run_ours(
     total_steps: int,
     learning_rate: float,
     precision: str = "auto",
+    compile: str = "off",
 ):
     from auditgame.train.lm_trainer import make_accelerator, train_causal_lm
     from auditgame.train.stage_config import StageConfig
@@ -163,6 +166,7 @@ def run_ours(
         log_every=10,
         show_progress=False,
         precision=precision,
+        compile=compile,
     )
     clock = StepClock(model)
     with tempfile.TemporaryDirectory(prefix="bench-ours-") as directory:
@@ -225,12 +229,13 @@ def run_trainer(
 
 
 LOOPS = {
-    "ours": ("ours (train_causal_lm, precision auto)", run_ours, "auto"),
-    "ours-fp32": ("ours (train_causal_lm, fp32)", run_ours, "fp32"),
-    "trainer": ("transformers.Trainer (default: fp32)", run_trainer, "fp32"),
-    "trainer-bf16": ("transformers.Trainer (bf16=True)", run_trainer, "bf16"),
+    "ours": ("ours (train_causal_lm, precision auto)", run_ours, "auto", {}),
+    "ours-compiled": ("ours (precision auto, compiled)", run_ours, "auto", {"compile": "on"}),
+    "ours-fp32": ("ours (train_causal_lm, fp32)", run_ours, "fp32", {}),
+    "trainer": ("transformers.Trainer (default: fp32)", run_trainer, "fp32", {}),
+    "trainer-bf16": ("transformers.Trainer (bf16=True)", run_trainer, "bf16", {}),
 }
-"""Each loop: its label, its runner, and the precision it asks for."""
+"""Each loop: its label, its runner, the precision it asks for, and other options of the runner."""
 
 
 def _summary(run: dict, flops_tok: float, peak: float) -> dict:
@@ -274,7 +279,7 @@ def _print_table(result: dict) -> None:
     )
     for column in ("loop", "ran in", "tokens/s", "GFLOP/s", "MFU", "s/step", "timed steps"):
         table.add_column(column, justify="left" if column == "loop" else "right")
-    for key, (label, _, _) in LOOPS.items():
+    for key, (label, *_) in LOOPS.items():
         if key not in result:
             continue
         row = result[key]
@@ -291,6 +296,8 @@ def _print_table(result: dict) -> None:
         ("ratio_ours_over_trainer", "ratio ours / Trainer (defaults)"),
         ("ratio_ours_over_trainer_bf16", "ratio ours / Trainer (bf16=True)"),
         ("ratio_ours_fp32_over_trainer", "ratio ours fp32 / Trainer (defaults)"),
+        ("ratio_ours_compiled_over_trainer", "ratio ours compiled / Trainer (defaults)"),
+        ("ratio_ours_compiled_over_ours", "ratio ours compiled / ours"),
     ):
         if key in result:
             table.add_row(label, "", f"{result[key]:.2f}x", "", "", "", "", style="bold")
@@ -344,8 +351,10 @@ def main(argv: list[str] | None = None) -> dict:
     if args.only:
         from auditgame.train.precision import resolve_precision
 
-        _, loop, precision = LOOPS[args.only]
-        clock = loop(args.preset, blocks, args.batch_size, total_steps, args.learning_rate, precision)
+        _, loop, precision, options = LOOPS[args.only]
+        clock = loop(
+            args.preset, blocks, args.batch_size, total_steps, args.learning_rate, precision, **options
+        )
         steps, seconds = clock.window(args.warmup)
         summary = {
             "timed_steps": steps,
@@ -434,6 +443,8 @@ def main(argv: list[str] | None = None) -> dict:
         ("ratio_ours_over_trainer", "ours", "trainer"),
         ("ratio_ours_over_trainer_bf16", "ours", "trainer-bf16"),
         ("ratio_ours_fp32_over_trainer", "ours-fp32", "trainer"),
+        ("ratio_ours_compiled_over_trainer", "ours-compiled", "trainer"),
+        ("ratio_ours_compiled_over_ours", "ours-compiled", "ours"),
     ):
         if numerator in result and denominator in result:
             result[key] = round(

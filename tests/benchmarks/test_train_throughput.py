@@ -19,7 +19,7 @@ def test_quick_benchmark_reports_throughput_and_mfu(tmp_path):
     _load_benchmark().main(["--quick", "--preset", "micro", "--out", str(out)])
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["peak_gflops"] > 0 and result["flops_per_token"] > 0
-    for loop in ("ours", "trainer"):
+    for loop in ("ours", "ours-compiled", "trainer"):
         assert result[loop]["tokens_per_second"] > 0, loop
         assert 0 < result[loop]["mfu"] < 1.5, loop
     assert result["ratio_ours_over_trainer"] > 0
