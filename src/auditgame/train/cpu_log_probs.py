@@ -32,21 +32,21 @@ _TRL_NAME = "_ChunkedLogProbFunction"
 def whole_log_probs(
     hidden: torch.Tensor,
     weight: torch.Tensor,
-    bias: torch.Tensor | None,
+    offset: torch.Tensor | None,
     targets: torch.Tensor,
     temperature: float = 1.0,
     final_logit_softcapping: float | None = None,
     logit_scale: float = 1.0,
     outputs: tuple[str, ...] = ("entropy", "log_sum_sq_probs", "mean_logits", "is_top1"),
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]:
-    """Per-token outputs of ``hidden @ weight.T (+ bias)``, the way TRL's ``ChunkedLogProbFunction`` defines them.
+    """Per-token outputs of ``hidden @ weight.T (+ offset)``, the way TRL's ``ChunkedLogProbFunction`` defines them.
 
     The projection runs in the autocast dtype when autocast is on (as TRL's does); everything after it in fp32.
 
     Args:
         hidden: ``[N, H]`` final hidden states.
         weight: ``[V, H]`` LM-head weight.
-        bias: ``[V]`` LM-head bias, or None.
+        offset: ``[V]`` additive term of the LM head (``F.linear``'s third argument), or None.
         targets: ``[N]`` target token ids.
         temperature: The logits are divided by it.
         final_logit_softcapping: ``softcap * tanh(z / softcap)`` on the scaled logits, or None.
@@ -62,7 +62,7 @@ def whole_log_probs(
     dtype = torch.get_autocast_dtype(device_type) if torch.is_autocast_enabled(device_type) else hidden.dtype
     with torch.autocast(device_type, enabled=False):
         logits = torch.nn.functional.linear(
-            hidden.to(dtype), weight.to(dtype), None if bias is None else bias.to(dtype)
+            hidden.to(dtype), weight.to(dtype), None if offset is None else offset.to(dtype)
         )
         z = logits.float() * logit_scale
         if final_logit_softcapping is not None:
@@ -95,7 +95,7 @@ class _WholeOrChunked:
         self,
         hidden: torch.Tensor,
         weight: torch.Tensor,
-        bias: torch.Tensor | None,
+        offset: torch.Tensor | None,
         targets: torch.Tensor,
         temperature: float,
         chunk_size: int,
@@ -108,7 +108,7 @@ class _WholeOrChunked:
             return self.chunked.apply(
                 hidden,
                 weight,
-                bias,
+                offset,
                 targets,
                 temperature,
                 chunk_size,
@@ -117,7 +117,7 @@ class _WholeOrChunked:
                 outputs,
             )
         return whole_log_probs(
-            hidden, weight, bias, targets, temperature, final_logit_softcapping, logit_scale, outputs
+            hidden, weight, offset, targets, temperature, final_logit_softcapping, logit_scale, outputs
         )
 
 
