@@ -1,3 +1,4 @@
+import contextlib
 import json
 
 import pytest
@@ -111,18 +112,23 @@ class _CompilerCrash(RuntimeError):
 _CompilerCrash.__module__ = "torch._inductor.exc"
 
 
-def test_a_failed_compile_warns_and_trains_uncompiled(tmp_path, monkeypatch):
+def _compile_raising(error):
+    """A stand-in for ``compiled_for_training`` whose compiled module raises ``error`` when called."""
+
     class Broken(torch.nn.Module):
         def forward(self, **_):
-            raise _CompilerCrash("C++ compile error\ndetails")
-
-    import contextlib
+            raise error
 
     @contextlib.contextmanager
     def broken(model):
         yield Broken()
 
-    monkeypatch.setattr(lm_trainer, "compiled_for_training", broken)
+    return broken
+
+
+def test_a_failed_compile_warns_and_trains_uncompiled(tmp_path, monkeypatch):
+    crash = _CompilerCrash("C++ compile error\ndetails")
+    monkeypatch.setattr(lm_trainer, "compiled_for_training", _compile_raising(crash))
     model = _model()
     with pytest.warns(RuntimeWarning, match="torch.compile failed .*C\\+\\+ compile error.*uncompiled"):
         result = train_causal_lm(model, _blocks(), _config(compile="on"), tmp_path)
@@ -131,16 +137,7 @@ def test_a_failed_compile_warns_and_trains_uncompiled(tmp_path, monkeypatch):
 
 
 def test_errors_that_are_not_compilation_errors_propagate(tmp_path, monkeypatch):
-    import contextlib
-
-    class Broken(torch.nn.Module):
-        def forward(self, **_):
-            raise IndexError("token id out of range")
-
-    @contextlib.contextmanager
-    def broken(model):
-        yield Broken()
-
-    monkeypatch.setattr(lm_trainer, "compiled_for_training", broken)
+    error = IndexError("token id out of range")
+    monkeypatch.setattr(lm_trainer, "compiled_for_training", _compile_raising(error))
     with pytest.raises(IndexError, match="out of range"):
         train_causal_lm(_model(), _blocks(), _config(compile="on"), tmp_path)

@@ -32,8 +32,8 @@ def cpp_compiler() -> str | None:
     """The C++ compiler inductor would use on the CPU, if one is on ``PATH``."""
     import torch._inductor.config as inductor_config
 
-    candidates = [name for name in inductor_config.cpp.cxx if name]
-    return next((shutil.which(name) for name in candidates if shutil.which(name)), None)
+    found = (shutil.which(name) for name in inductor_config.cpp.cxx if name)
+    return next((path for path in found if path), None)
 
 
 def should_compile(setting: Compile, *, device_type: str, steps: int, num_processes: int = 1) -> bool:
@@ -76,12 +76,13 @@ def compiled_for_training(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
     """
     owner = _attention_owner(model)
     previous = getattr(getattr(owner, "config", None), "_attn_implementation", None)
-    if owner is not None and previous not in (None, "eager"):
+    switch = owner is not None and previous not in (None, "eager")
+    if switch:
         owner.set_attn_implementation("eager")
     try:
         yield torch.compile(model, dynamic=False)
     finally:
-        if owner is not None and previous not in (None, "eager"):
+        if switch:
             owner.set_attn_implementation(previous)
 
 

@@ -5,7 +5,7 @@ log-probabilities (and the entropy, mean logit, top-1 hit its metrics log) throu
 ``ChunkedLogProbFunction``, which never materializes the ``[tokens, vocab]`` logits. On a GPU that is a
 Triton kernel; on the CPU it falls back to a tile-by-tile torch loop that recomputes every tile in the
 backward pass, and on the embedded models (vocabulary 4,096) it was a third of an SFT step in the profiler
-(``benchmarks/trl_log_probs.py`` measures it). When the logits are small enough to hold, this module computes
+(``benchmarks/trl_stages.py`` measures the stages with and without it). When the logits are small enough to hold, this module computes
 the same five outputs with ordinary autograd ops instead — one matmul, one ``logsumexp``, one ``gather`` —
 and hands everything else (GPUs, logits over :data:`MAX_LOGIT_ELEMENTS`) to TRL's function.
 
