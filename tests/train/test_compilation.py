@@ -81,6 +81,14 @@ def test_compiling_switches_to_plain_attention_only_while_training():
     assert model.config._attn_implementation == "sdpa"
 
 
+def test_compiling_runs_deterministic_algorithms_only_while_training():
+    assert not torch.are_deterministic_algorithms_enabled()
+    with compiled_for_training(_model()):
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.is_deterministic_algorithms_warn_only_enabled()
+    assert not torch.are_deterministic_algorithms_enabled()
+
+
 def _flat(model):
     return torch.cat([parameter.detach().flatten() for parameter in model.parameters()])
 
@@ -103,6 +111,19 @@ def test_compiled_training_matches_eager_training(tmp_path):
     train_causal_lm(other, _blocks(), _config(compile="on", learning_rate=2e-2), tmp_path / "other")
     assert _losses(tmp_path / "other")[1:] != pytest.approx(_losses(tmp_path / "eager")[1:], rel=1e-3)
     assert (_flat(other) - _flat(eager_model)).norm() > 0.25 * moved
+
+
+def test_compiled_training_is_reproducible(tmp_path):
+    # Two runs of the same seeded config, each compiled afresh, give the same weights bit for bit
+    # (inductor's parallel atomic adds in the embedding's backward once made them differ).
+    models = []
+    for run in ("first", "second"):
+        torch._dynamo.reset()
+        model = _model()
+        train_causal_lm(model, _blocks(), _config(compile="on", max_steps=8), tmp_path / run)
+        models.append(_flat(model))
+    assert torch.equal(models[0], models[1])
+    assert _losses(tmp_path / "first") == _losses(tmp_path / "second")
 
 
 class _CompilerCrash(RuntimeError):
