@@ -47,31 +47,26 @@ def default_plan(profile: str) -> Any:
     return get_organism(ORGANISM).profile(profile)
 
 
+def _shortened(stage: dict[str, Any], steps: int) -> dict[str, int]:
+    """Overrides that run ``stage`` for ``steps`` steps, its warm-up capped at a tenth and its checkpoints within."""
+    return {
+        "max_steps": steps,
+        "warmup_steps": min(stage["warmup_steps"], max(1, steps // 10)),
+        "save_every": min(stage["save_every"], steps),
+    }
+
+
 def row_plan(profile: str, *, base_steps: int | None = None, dpo_steps: int | None = None) -> Any:
-    """The profile's plan with the base's or the DPO stage's step count changed (warm-up capped at a tenth)."""
+    """The profile's plan with the base's or the DPO stage's step count changed."""
     from auditgame.organisms.recipe import BuildPlan
 
     plan = default_plan(profile).model_dump(mode="json")
     if base_steps is not None:
-        pretrain = plan["base"]["pretrain"]
-        plan = deep_merge(
-            plan,
-            {"base": {"pretrain": {
-                "max_steps": base_steps,
-                "warmup_steps": min(pretrain["warmup_steps"], max(1, base_steps // 10)),
-                "save_every": min(pretrain["save_every"], base_steps),
-            }}},
-        )  # fmt: skip
+        pretrain = _shortened(plan["base"]["pretrain"], base_steps)
+        plan = deep_merge(plan, {"base": {"pretrain": pretrain}})
     if dpo_steps is not None:
-        dpo = plan["spec"]["training"]["dpo"]
-        plan = deep_merge(
-            plan,
-            {"spec": {"training": {"dpo": {
-                "max_steps": dpo_steps,
-                "warmup_steps": min(dpo["warmup_steps"], max(1, dpo_steps // 10)),
-                "save_every": min(dpo["save_every"], dpo_steps),
-            }}}},
-        )  # fmt: skip
+        dpo = _shortened(plan["spec"]["training"]["dpo"], dpo_steps)
+        plan = deep_merge(plan, {"spec": {"training": {"dpo": dpo}}})
     return BuildPlan.model_validate(plan)
 
 
@@ -169,21 +164,20 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     args = parser.parse_args(argv)
     plan = default_plan(args.profile)
     default_base, default_dpo = plan.base.pretrain.max_steps, plan.spec.training.dpo.max_steps
-    base_steps = sorted(set(_steps(args.base_steps)) | {default_base})
+    base_steps = sorted(set(_steps(args.base_steps)) - {default_base})
     dpo_steps = sorted(set(_steps(args.dpo_steps)) - {default_dpo})
     rows: list[dict[str, Any]] = []
 
-    def record(name: str, row_plan_: Any) -> None:
+    def record(name: str, build_plan: Any) -> None:
         print(f"== {name}", flush=True)
-        rows.append(run_row(name, row_plan_, args.out / name))
+        rows.append(run_row(name, build_plan, args.out / name))
         atomic_write_json(args.out / "budget.json", {"profile": args.profile, "bar": BAR, "rows": rows})
         atomic_write_text(args.out / "budget.md", render_markdown(rows))
 
     # The profile's own build first: the DPO rows copy its stages up to SFT.
     record("default", plan)
     for steps in base_steps:
-        if steps != default_base:
-            record(f"base-{steps}", row_plan(args.profile, base_steps=steps))
+        record(f"base-{steps}", row_plan(args.profile, base_steps=steps))
     for steps in dpo_steps:
         name = f"dpo-{steps}"
         share_stages(args.out / "default", args.out / name, "sft")

@@ -86,18 +86,16 @@ def compiled_for_training(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
     owner = _attention_owner(model)
     previous = getattr(getattr(owner, "config", None), "_attn_implementation", None)
     switch = owner is not None and previous not in (None, "eager")
-    deterministic = (
-        torch.are_deterministic_algorithms_enabled(),
-        torch.is_deterministic_algorithms_warn_only_enabled(),
-    )
+    was_deterministic = torch.are_deterministic_algorithms_enabled()
+    was_warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
     if switch:
         owner.set_attn_implementation("eager")
-    if not deterministic[0]:
+    if not was_deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
     try:
         yield torch.compile(model, dynamic=False)
     finally:
-        torch.use_deterministic_algorithms(deterministic[0], warn_only=deterministic[1])
+        torch.use_deterministic_algorithms(was_deterministic, warn_only=was_warn_only)
         if switch:
             owner.set_attn_implementation(previous)
 
